@@ -1,0 +1,102 @@
+/**
+ * `zot-gate apikey create|list|revoke`: the operator's way to bootstrap and
+ * rotate keys without a browser. Writes go to the same store file a running
+ * gate reads, which picks changes up within a second or two.
+ */
+import { join } from 'node:path';
+import { parseDuration } from '../config/duration.js';
+import type { Config } from '../config/types.js';
+import { GateError } from '../errors.js';
+import { API_KEY_STORE_FILE, ApiKeyStore } from '../identity/apikey-store.js';
+import { toZotApiKey } from '../identity/zot-shape.js';
+import { globProblem } from '../policy/glob.js';
+import { configFrom, list, parse, required, UsageError } from './usage.js';
+
+type Out = (line: string) => void;
+
+export function keyStorePath(config: Config): string {
+  return join(config.dataDir, API_KEY_STORE_FILE);
+}
+
+export async function apikeyCommand(args: string[], out: Out): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'create') return create(rest, out);
+  if (sub === 'list') return listKeys(rest, out);
+  if (sub === 'revoke') return revoke(rest, out);
+  throw new UsageError(`apikey: unknown subcommand ${JSON.stringify(sub ?? '')} (create, list, revoke)`);
+}
+
+async function create(args: string[], out: Out): Promise<number> {
+  const values = parse(args, {
+    user: { type: 'string' },
+    groups: { type: 'string' },
+    label: { type: 'string' },
+    expires: { type: 'string' },
+    scope: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+  });
+  const owner = required(values.user, 'user');
+  const scopes = (values.scope as string[] | undefined) ?? [];
+  for (const scope of scopes) {
+    const problem = globProblem(scope);
+    if (problem !== null) throw new UsageError(`--scope ${JSON.stringify(scope)} ${problem}`);
+  }
+  const config = configFrom(values);
+  const now = new Date();
+  const expiresAt = expiry(typeof values.expires === 'string' ? values.expires : undefined, config.auth.apikeyMaxLifetimeMs, now);
+  const store = await ApiKeyStore.open(keyStorePath(config));
+  const { key, record } = await store.create({
+    owner,
+    label: typeof values.label === 'string' ? values.label : 'cli',
+    expiresAt,
+    scopes,
+    ...(values.groups !== undefined ? { groups: list(values.groups) } : {}),
+  });
+  out(values.json === true ? JSON.stringify({ ...toZotApiKey(record, now, 'zot-gate-cli'), apiKey: key }) : key);
+  return 0;
+}
+
+/** `--expires` bounded by `auth.apikey.maxLifetime`; without it, the maximum (or none). */
+function expiry(text: string | undefined, maxMs: number | null, now: Date): Date | null {
+  if (text === undefined) return maxMs === null ? null : new Date(now.getTime() + maxMs);
+  const ms = parseDuration(text);
+  if (ms === null || ms === 0) throw new UsageError(`--expires ${JSON.stringify(text)} is not a duration such as 30d or 12h`);
+  if (maxMs !== null && ms > maxMs) {
+    throw new GateError('APIKEY_LIFETIME', `--expires ${text} is longer than auth.apikey.maxLifetime allows`, { status: 400 });
+  }
+  return new Date(now.getTime() + ms);
+}
+
+async function listKeys(args: string[], out: Out): Promise<number> {
+  const values = parse(args, { user: { type: 'string' }, json: { type: 'boolean' } });
+  const config = configFrom(values);
+  const store = await ApiKeyStore.open(keyStorePath(config));
+  const records = await store.list(typeof values.user === 'string' ? values.user : undefined);
+  const now = new Date();
+  if (values.json === true) {
+    out(JSON.stringify({ apiKeys: records.map((r) => ({ ...toZotApiKey(r, now), owner: r.owner })) }));
+    return 0;
+  }
+  out(['ID', 'OWNER', 'LABEL', 'CREATED', 'EXPIRES', 'LAST USED', 'SCOPES'].join('\t'));
+  for (const r of records) {
+    out([r.id, r.owner, r.label, r.createdAt, r.expiresAt ?? 'never', r.lastUsedAt ?? 'never', r.scopes.join(',') || '*'].join('\t'));
+  }
+  return 0;
+}
+
+async function revoke(args: string[], out: Out): Promise<number> {
+  const values = parse(args, { id: { type: 'string' }, user: { type: 'string' }, all: { type: 'boolean' } });
+  const byUser = values.all === true;
+  if (byUser === (values.id !== undefined)) throw new UsageError('apikey revoke needs either --id UUID or --user U --all');
+  const config = configFrom(values);
+  const store = await ApiKeyStore.open(keyStorePath(config));
+  if (byUser) {
+    const owner = required(values.user, 'user');
+    out(`revoked ${await store.revokeAllForUser(owner)} key(s) of ${owner}`);
+    return 0;
+  }
+  const id = required(values.id, 'id');
+  if (!(await store.revoke(id))) throw new GateError('APIKEY_UNKNOWN', `no API key with id ${id}`, { status: 404 });
+  out(`revoked ${id}`);
+  return 0;
+}

@@ -1,0 +1,54 @@
+/** `zot-gate serve`: load, build, listen; close gracefully on SIGTERM, re-read the config on SIGHUP. */
+import { ConfigError, loadConfig } from '../config/load.js';
+import { ApiKeyStore } from '../identity/apikey-store.js';
+import { createLogger } from '../observability/logger.js';
+import { createUpstream } from '../proxy/upstream.js';
+import { buildServer } from '../server.js';
+import { keyStorePath } from './apikey.js';
+import { configFrom, parse } from './usage.js';
+
+/** How long in-flight requests get to finish after SIGTERM. */
+const DRAIN_MS = 30_000;
+
+export async function serveCommand(args: string[]): Promise<number> {
+  const config = configFrom(parse(args, {}));
+  const logger = createLogger(config.log.level);
+  const apiKeys = await ApiKeyStore.open(keyStorePath(config), {
+    onFlushError: (error) => logger.warn({ err: error }, 'could not record API key use'),
+  });
+  const upstream = createUpstream(config.upstream.origin, config.upstream.timeoutMs);
+  const app = await buildServer(config, { logger, upstream, apiKeys });
+  const address = await app.listen({ host: config.listen.host, port: config.listen.port });
+  logger.info({ address, upstream: config.upstream.origin, config: config.source }, 'zot-gate listening');
+
+  process.on('SIGHUP', () => {
+    try {
+      app.reloadConfig(loadConfig(config.source));
+      logger.info({ config: config.source }, 'config reloaded; listen address and upstream changes need a restart');
+    } catch (error) {
+      const problems = error instanceof ConfigError ? error.problems : [{ subject: '(file)', problem: String(error), rule: 'load' }];
+      logger.error({ problems }, 'config reload refused; the previous config stays in force');
+    }
+  });
+
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'stopping: draining in-flight requests');
+      const force = setTimeout(() => {
+        logger.warn('drain deadline passed; closing remaining connections');
+        app.server.closeAllConnections();
+      }, DRAIN_MS);
+      force.unref();
+      void app
+        .close()
+        .then(() => apiKeys.flush())
+        .then(() => upstream.close())
+        .then(() => resolve(0), (error: unknown) => {
+          logger.error({ err: error }, 'error while stopping');
+          resolve(1);
+        });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

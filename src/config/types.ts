@@ -1,0 +1,51 @@
+/** The configuration as the running gate uses it: validated, defaults applied, frozen. */
+import type { AccessControl, ImmutableTagRule } from '../policy/types.js';
+
+export interface ClaimMapping {
+  readonly username: string;
+  readonly groups: string;
+}
+
+export interface OpenIdProvider {
+  readonly id: string;
+  readonly name: string;
+  readonly issuer: string;
+  readonly credentialsFile: string;
+  readonly scopes: readonly string[];
+  readonly claimMapping: ClaimMapping;
+}
+
+export interface TrustedIssuer {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUri: string | null;
+  readonly claimMapping: ClaimMapping;
+  readonly requiredScope: string | null;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Config {
+  /** absolute path of the file this came from */
+  readonly source: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  /** the public origin clients use, e.g. `https://registry.example.org`; null = taken from each request */
+  readonly externalUrl: string | null;
+  readonly upstream: { readonly origin: string; readonly timeoutMs: number };
+  /** absolute */
+  readonly dataDir: string;
+  readonly log: { readonly level: LogLevel };
+  readonly auth: {
+    readonly realm: string;
+    readonly failDelayMs: number;
+    readonly apikeyMaxLifetimeMs: number | null;
+    readonly sessionMaxAgeMs: number;
+    readonly openid: {
+      readonly providers: readonly OpenIdProvider[];
+      readonly callbackAllowOrigins: readonly string[];
+    } | null;
+    readonly trustedIssuers: readonly TrustedIssuer[];
+  };
+  readonly accessControl: AccessControl;
+  readonly immutableTags: readonly ImmutableTagRule[];
+}

@@ -1,0 +1,77 @@
+/**
+ * The one place that renders error bodies and challenges. Every refusal the
+ * gate makes leaves through `sendOciError`, as the OCI error list
+ * `{"errors":[{"code","message","detail"}]}` (dist-spec "Error Codes").
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export type OciErrorCode =
+  | 'UNAUTHORIZED'
+  | 'DENIED'
+  | 'NAME_INVALID'
+  | 'NAME_UNKNOWN'
+  | 'TAG_INVALID'
+  | 'DIGEST_INVALID'
+  | 'MANIFEST_INVALID'
+  | 'BLOB_UPLOAD_UNKNOWN'
+  | 'SIZE_INVALID'
+  | 'UNSUPPORTED'
+  | 'TOOMANYREQUESTS'
+  | 'UNAVAILABLE';
+
+export interface OciError {
+  readonly status: number;
+  readonly code: OciErrorCode;
+  readonly message: string;
+  /** kebab-case, the same word logs, metrics and audit events use */
+  readonly reason: string;
+  /** more detail for the operator, merged into `detail` beside `reason` */
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+/** zot's UI header: its requests must not get a challenge, or the browser shows a Basic prompt. */
+export const ZOT_UI_HEADER = 'x-zot-api-client';
+export const ZOT_UI_VALUE = 'zot-ui';
+
+export function isZotUi(request: FastifyRequest): boolean {
+  return request.headers[ZOT_UI_HEADER] === ZOT_UI_VALUE;
+}
+
+export interface Challenge {
+  readonly realm: string;
+}
+
+/** The error body, exactly as sent. */
+export function ociErrorBody(error: OciError): string {
+  return JSON.stringify({
+    errors: [{ code: error.code, message: error.message, detail: { reason: error.reason, ...error.detail } }],
+  });
+}
+
+/**
+ * Sends an OCI error. A 401 carries a Basic challenge unless the request came
+ * from zot's UI (zot's own rule, see pkg/api/authn.go authFail).
+ */
+export function sendOciError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: OciError,
+  challenge?: Challenge,
+): FastifyReply {
+  request.gateReason = error.reason;
+  if (error.status === 401 && challenge !== undefined && !isZotUi(request)) {
+    reply.header('www-authenticate', `Basic realm=${JSON.stringify(challenge.realm)}`);
+  }
+  return reply
+    .code(error.status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .header('docker-distribution-api-version', 'registry/2.0')
+    .send(ociErrorBody(error));
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** why the gate answered as it did; read by logs and metrics */
+    gateReason?: string;
+  }
+}

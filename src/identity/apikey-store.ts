@@ -1,0 +1,381 @@
+/**
+ * The durable API key store: one JSON file, `{ version: 1, keys, users }`,
+ * shared by the running gate and the `zot-gate apikey` command.
+ *
+ * Every mutation holds `<file>.lock` from a fresh read to the atomic rename, so
+ * two processes never lose each other's changes, and resolves only once the
+ * write is durable. Readers keep an index by key hash and look at the file's
+ * stamp at most once per `RELOAD_INTERVAL_MS`, so a key created or revoked by
+ * another process takes effect within about a second. The key itself is never
+ * stored: only its SHA-256.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { LRUCache } from 'lru-cache';
+import { GateError } from '../errors.js';
+import { generateApiKey, hashApiKey, isApiKeyFormat } from './apikey.js';
+import { readFileStampedSync, removeTempFiles, sameStamp, statStampSync, writeFileAtomic } from './atomic-file.js';
+import type { FileStamp } from './atomic-file.js';
+import { withFileLock } from './file-lock.js';
+import type { FileLockOptions } from './file-lock.js';
+import type { ApiKeyRecord, UserRecord } from './types.js';
+
+/** The store's file name inside `dataDir`. */
+export const API_KEY_STORE_FILE = 'apikeys.json';
+/** How stale a reader's view of the file may get. */
+export const RELOAD_INTERVAL_MS = 1_000;
+/** How often one key's `lastUsedAt` is written back. */
+export const USE_FLUSH_INTERVAL_MS = 60_000;
+
+/** Why a presented key does not authenticate. */
+export type LookupFailure = 'unknown-key' | 'expired-key' | 'malformed-key';
+
+/** A key's record and the groups it carries (its owner's stored groups). */
+export type LookupResult =
+  | { readonly ok: true; readonly record: ApiKeyRecord; readonly groups: readonly string[] }
+  | { readonly ok: false; readonly reason: LookupFailure };
+
+/** What `create` needs; `groups`, when given, replaces the owner's groups. */
+export interface NewApiKey {
+  readonly owner: string;
+  readonly label: string;
+  readonly expiresAt: Date | null;
+  readonly scopes: readonly string[];
+  readonly groups?: readonly string[];
+}
+
+/** What every API key store does; one contract suite runs against each. */
+export interface KeyStore {
+  /** synchronous: it runs on every request carrying a key */
+  lookup(key: string, now: Date): LookupResult;
+  /** never rejects; resolves once a due write-back has finished */
+  recordUse(id: string, now: Date): Promise<void>;
+  flush(): Promise<void>;
+  create(input: NewApiKey): Promise<{ key: string; record: ApiKeyRecord }>;
+  list(owner?: string): Promise<ApiKeyRecord[]>;
+  revoke(id: string): Promise<boolean>;
+  revokeAllForUser(owner: string): Promise<number>;
+  setUserGroups(name: string, groups: readonly string[]): Promise<void>;
+}
+
+/** Tuning for tests; production uses the defaults. */
+export interface ApiKeyStoreOptions {
+  /** epoch milliseconds; drives reload checks, use flushes and `createdAt` */
+  readonly clock?: () => number;
+  readonly lock?: FileLockOptions;
+  /** where failed background `lastUsedAt` writes go (default: a process warning) */
+  readonly onFlushError?: (error: unknown) => void;
+}
+
+interface StoreData {
+  readonly version: 1;
+  readonly keys: readonly ApiKeyRecord[];
+  readonly users: readonly UserRecord[];
+}
+
+interface Snapshot {
+  readonly data: StoreData;
+  readonly stamp: FileStamp | null;
+  readonly byHash: ReadonlyMap<string, ApiKeyRecord>;
+  readonly groups: ReadonlyMap<string, readonly string[]>;
+}
+
+type Resolved = { readonly record: ApiKeyRecord; readonly groups: readonly string[] };
+type Change<T> = (data: StoreData) => { readonly data: StoreData | null; readonly result: T };
+
+/** The file-backed {@link KeyStore}. */
+export class ApiKeyStore implements KeyStore {
+  readonly path: string;
+  readonly #clock: () => number;
+  readonly #lock: FileLockOptions;
+  readonly #onFlushError: (error: unknown) => void;
+  readonly #cache: LRUCache<string, Resolved>;
+  #snapshot: Snapshot;
+  #checkedAt: number;
+  #failure: unknown = undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #pendingUse = new Map<string, string>();
+  readonly #flushedAt = new Map<string, number>();
+
+  /**
+   * Opens (creating `dirname(path)` with mode 0700 if missing) and loads the
+   * store. Throws `STORE_CORRUPT` or `STORE_UNREADABLE` rather than start
+   * with an empty store over a file it cannot read.
+   */
+  static async open(path: string, options: ApiKeyStoreOptions = {}): Promise<ApiKeyStore> {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    return new ApiKeyStore(path, loadSnapshot(path), options);
+  }
+
+  private constructor(path: string, snapshot: Snapshot, options: ApiKeyStoreOptions) {
+    this.path = path;
+    this.#clock = options.clock ?? Date.now;
+    this.#lock = options.lock ?? {};
+    this.#onFlushError = options.onFlushError ?? warnFlushFailed;
+    this.#snapshot = snapshot;
+    this.#checkedAt = this.#clock();
+    const clock = this.#clock;
+    this.#cache = new LRUCache<string, Resolved>({ max: 10_000, ttl: RELOAD_INTERVAL_MS, perf: { now: clock } });
+  }
+
+  /**
+   * Resolves a presented key; expired keys never authenticate. Throws
+   * `STORE_CORRUPT` / `STORE_UNREADABLE` while the file cannot be read, rather
+   * than answer from an index that may still hold revoked keys.
+   */
+  lookup(key: string, now: Date): LookupResult {
+    if (!isApiKeyFormat(key)) return { ok: false, reason: 'malformed-key' };
+    this.#refresh(false);
+    const hash = hashApiKey(key);
+    const resolved = this.#cache.get(hash) ?? this.#resolve(hash);
+    if (resolved === undefined) return { ok: false, reason: 'unknown-key' };
+    if (isExpired(resolved.record, now)) return { ok: false, reason: 'expired-key' };
+    return { ok: true, record: resolved.record, groups: resolved.groups };
+  }
+
+  /**
+   * Notes a successful use. Written back at most once per
+   * `USE_FLUSH_INTERVAL_MS` per key; a failed write goes to `onFlushError`
+   * and the use stays pending for the next flush.
+   */
+  async recordUse(id: string, now: Date): Promise<void> {
+    const usedAt = now.toISOString();
+    const pending = this.#pendingUse.get(id);
+    if (pending === undefined || pending < usedAt) this.#pendingUse.set(id, usedAt);
+    const at = this.#clock();
+    const flushedAt = this.#flushedAt.get(id);
+    if (flushedAt !== undefined && at >= flushedAt && at - flushedAt < USE_FLUSH_INTERVAL_MS) return;
+    this.#flushedAt.set(id, at);
+    await this.flush().catch(this.#onFlushError);
+  }
+
+  /** Writes every pending use, merged into the current file (for shutdown). */
+  async flush(): Promise<void> {
+    if (this.#pendingUse.size === 0) return;
+    const flushing = new Map(this.#pendingUse);
+    await this.#mutate((data) => {
+      let changed = false;
+      const keys = data.keys.map((record) => {
+        const usedAt = flushing.get(record.id);
+        if (usedAt === undefined || (record.lastUsedAt !== null && record.lastUsedAt >= usedAt)) return record;
+        changed = true;
+        return { ...record, lastUsedAt: usedAt };
+      });
+      return { data: changed ? { ...data, keys } : null, result: undefined };
+    });
+    const at = this.#clock();
+    for (const [id, usedAt] of flushing) {
+      if (this.#pendingUse.get(id) === usedAt) this.#pendingUse.delete(id);
+      this.#flushedAt.set(id, at);
+    }
+  }
+
+  /** Issues a key. The key is returned once and never stored. */
+  async create(input: NewApiKey): Promise<{ key: string; record: ApiKeyRecord }> {
+    checkNewKey(input);
+    const now = new Date(this.#clock()).toISOString();
+    let key = '';
+    const record = await this.#mutate((data) => {
+      do key = generateApiKey();
+      while (data.keys.some((existing) => existing.hash === hashApiKey(key)));
+      const record: ApiKeyRecord = {
+        id: randomUUID(),
+        hash: hashApiKey(key),
+        owner: input.owner,
+        label: input.label,
+        createdAt: now,
+        expiresAt: input.expiresAt === null ? null : input.expiresAt.toISOString(),
+        lastUsedAt: null,
+        scopes: [...input.scopes],
+      };
+      const users = input.groups === undefined ? data.users : withUser(data.users, input.owner, input.groups, now);
+      return { data: { ...data, keys: [...data.keys, record], users }, result: record };
+    });
+    return { key, record: freezeRecord(record) };
+  }
+
+  /** Keys (without secrets), oldest first, optionally of one owner. */
+  async list(owner?: string): Promise<ApiKeyRecord[]> {
+    this.#refresh(true);
+    return this.#snapshot.data.keys
+      .filter((record) => owner === undefined || record.owner === owner)
+      .map((record) => {
+        const usedAt = this.#pendingUse.get(record.id);
+        const newer = usedAt !== undefined && (record.lastUsedAt === null || record.lastUsedAt < usedAt);
+        return newer ? freezeRecord({ ...record, lastUsedAt: usedAt }) : record;
+      });
+  }
+
+  /** Revokes one key; false when no key has that id. */
+  async revoke(id: string): Promise<boolean> {
+    return this.#mutate((data) => {
+      const keys = data.keys.filter((record) => record.id !== id);
+      return keys.length === data.keys.length ? { data: null, result: false } : { data: { ...data, keys }, result: true };
+    });
+  }
+
+  /** Revokes every key of `owner`; returns how many. */
+  async revokeAllForUser(owner: string): Promise<number> {
+    return this.#mutate((data) => {
+      const keys = data.keys.filter((record) => record.owner !== owner);
+      const revoked = data.keys.length - keys.length;
+      return { data: revoked === 0 ? null : { ...data, keys }, result: revoked };
+    });
+  }
+
+  /** Replaces the groups `name`'s keys carry (sorted, de-duplicated). */
+  async setUserGroups(name: string, groups: readonly string[]): Promise<void> {
+    const now = new Date(this.#clock()).toISOString();
+    await this.#mutate((data) => ({ data: { ...data, users: withUser(data.users, name, groups, now) }, result: undefined }));
+  }
+
+  #resolve(hash: string): Resolved | undefined {
+    const record = this.#snapshot.byHash.get(hash);
+    if (record === undefined) return undefined;
+    const resolved = { record, groups: this.#snapshot.groups.get(record.owner) ?? [] };
+    this.#cache.set(hash, resolved);
+    return resolved;
+  }
+
+  /** Reloads when the file changed; unforced checks run once per interval. */
+  #refresh(force: boolean): void {
+    const at = this.#clock();
+    if (!force && at >= this.#checkedAt && at - this.#checkedAt < RELOAD_INTERVAL_MS) {
+      // fail closed until the file reads again: the old index may hold revoked keys
+      if (this.#failure !== undefined) throw this.#failure;
+      return;
+    }
+    this.#checkedAt = at;
+    try {
+      const stamp = statStampSync(this.path);
+      if (!sameStamp(stamp, this.#snapshot.stamp)) this.#install(loadSnapshot(this.path));
+      this.#failure = undefined;
+    } catch (error) {
+      this.#failure = error instanceof GateError ? error : unreadable(this.path, error);
+      throw this.#failure;
+    }
+  }
+
+  #install(snapshot: Snapshot): void {
+    this.#snapshot = snapshot;
+    this.#cache.clear();
+    const ids = new Set(snapshot.data.keys.map((record) => record.id));
+    for (const id of this.#flushedAt.keys()) if (!ids.has(id)) this.#flushedAt.delete(id);
+  }
+
+  /** Lock, read fresh, change, write durably, install; one at a time per instance. */
+  #mutate<T>(change: Change<T>): Promise<T> {
+    const run = (): Promise<T> =>
+      withFileLock(
+        `${this.path}.lock`,
+        async () => {
+          await removeTempFiles(this.path);
+          const fresh = loadSnapshot(this.path);
+          const { data, result } = change(fresh.data);
+          if (data === null) {
+            this.#install(fresh);
+            return result;
+          }
+          await writeFileAtomic(this.path, `${JSON.stringify(data, null, 2)}\n`, 0o600);
+          this.#install(indexSnapshot(data, statStampSync(this.path)));
+          return result;
+        },
+        this.#lock,
+      );
+    const next = this.#queue.then(run, run);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function isExpired(record: ApiKeyRecord, now: Date): boolean {
+  return record.expiresAt !== null && Date.parse(record.expiresAt) <= now.getTime();
+}
+
+function checkNewKey(input: NewApiKey): void {
+  const problem =
+    input.owner === '' ? 'owner is empty'
+    : input.expiresAt !== null && Number.isNaN(input.expiresAt.getTime()) ? 'expiresAt is not a valid date'
+    : undefined;
+  if (problem !== undefined) throw new GateError('APIKEY_INVALID', `api key: ${problem}`, { status: 400 });
+}
+
+function withUser(users: readonly UserRecord[], name: string, groups: readonly string[], now: string): UserRecord[] {
+  const user: UserRecord = { name, groups: [...new Set(groups)].sort(), updatedAt: now };
+  return [...users.filter((existing) => existing.name !== name), user].sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+function freezeRecord(record: ApiKeyRecord): ApiKeyRecord {
+  return Object.freeze({ ...record, scopes: Object.freeze([...record.scopes]) });
+}
+
+function loadSnapshot(path: string): Snapshot {
+  let read;
+  try {
+    read = readFileStampedSync(path);
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+  if (read === null) return indexSnapshot({ version: 1, keys: [], users: [] }, null);
+  return indexSnapshot(parseStore(read.text, path), read.stamp);
+}
+
+function indexSnapshot(data: StoreData, stamp: FileStamp | null): Snapshot {
+  const keys = data.keys.map(freezeRecord);
+  const users = data.users.map((user) => Object.freeze({ ...user, groups: Object.freeze([...user.groups]) }));
+  return {
+    data: { version: 1, keys, users },
+    stamp,
+    byHash: new Map(keys.map((record) => [record.hash, record])),
+    groups: new Map(users.map((user) => [user.name, user.groups])),
+  };
+}
+
+function parseStore(text: string, path: string): StoreData {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw corrupt(path, 'not valid JSON', error);
+  }
+  if (!isObject(value) || value.version !== 1) throw corrupt(path, 'expected {"version": 1, "keys": [...], "users": [...]}');
+  const { keys, users } = value;
+  if (!Array.isArray(keys) || !keys.every(isKeyRecord)) throw corrupt(path, '"keys" holds a malformed record');
+  if (!Array.isArray(users) || !users.every(isUserRecord)) throw corrupt(path, '"users" holds a malformed record');
+  return { version: 1, keys, users };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isDate = (value: unknown): value is string => isString(value) && !Number.isNaN(Date.parse(value));
+const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every(isString);
+
+// An unparseable expiresAt would never expire: reject the file instead.
+function isKeyRecord(value: unknown): value is ApiKeyRecord {
+  if (!isObject(value)) return false;
+  const { id, hash, owner, label, createdAt, expiresAt, lastUsedAt, scopes } = value;
+  return isString(id) && isString(hash) && /^[0-9a-f]{64}$/.test(hash) && isString(owner) && owner !== '' &&
+    isString(label) && isDate(createdAt) && (expiresAt === null || isDate(expiresAt)) &&
+    (lastUsedAt === null || isDate(lastUsedAt)) && isStrings(scopes);
+}
+
+function isUserRecord(value: unknown): value is UserRecord {
+  return isObject(value) && isString(value.name) && isStrings(value.groups) && isDate(value.updatedAt);
+}
+
+function corrupt(path: string, problem: string, cause?: unknown): GateError {
+  return new GateError('STORE_CORRUPT', `${path}: ${problem}; refusing to treat it as empty`, { cause });
+}
+
+function unreadable(path: string, cause: unknown): GateError {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code ?? 'error';
+  return new GateError('STORE_UNREADABLE', `${path}: cannot read the API key store (${code})`, { cause });
+}
+
+function warnFlushFailed(error: unknown): void {
+  process.emitWarning(`API key lastUsedAt not written: ${String(error)}`, 'ApiKeyStoreWarning');
+}

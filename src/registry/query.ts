@@ -1,0 +1,87 @@
+/**
+ * The query parameters each registry route uses (dist-spec), validated; every
+ * other parameter is dropped, so only text the gate has read goes upstream.
+ */
+import { checkDigest, checkName, checkTag, quote } from './grammar.js';
+import type { Invalid, RegistryRoute } from './types.js';
+
+/** Kept parameters, in order, decoded. */
+export type Query = ReadonlyArray<readonly [string, string]>;
+
+export type KeptQuery =
+  | { readonly ok: true; readonly query: Query; readonly mountDropped: boolean }
+  | { readonly ok: false; readonly invalid: Invalid };
+
+type Check = (value: string, where: string) => Invalid | null;
+
+interface Param {
+  readonly repeatable: boolean;
+  readonly check: Check;
+}
+
+/** Page sizes above this are refused rather than passed to zot. */
+export const MAX_PAGE_SIZE = 10_000;
+
+const verbatim: Check = () => null;
+
+const pageSize: Check = (value, where) => {
+  if (/^\d{1,5}$/.test(value) && Number(value) <= MAX_PAGE_SIZE) return null;
+  const message = `${where}must be a whole number from 0 to ${MAX_PAGE_SIZE}, got ${quote(value)}`;
+  return { code: 'UNSUPPORTED', reason: 'page-size', message };
+};
+
+const once = (check: Check): Param => ({ repeatable: false, check });
+
+type Rules = Readonly<Record<string, Param>>;
+
+const RULES: Partial<Record<RegistryRoute['kind'], Rules>> = {
+  // dist-spec: `digest` completes a monolithic POST; `mount` + `from` mount a blob.
+  'upload-start': { mount: once(checkDigest), from: once(checkName), digest: once(checkDigest) },
+  // distribution signs the upload state into `_state`; it goes back untouched.
+  upload: { digest: once(checkDigest), _state: once(verbatim) },
+  tags: { n: once(pageSize), last: once(checkTag) },
+  catalog: { n: once(pageSize), last: once(checkName) },
+  referrers: { artifactType: once(verbatim) },
+};
+
+/** dist-spec v1.1: `?tag=` names the tags of a manifest PUT by digest. */
+const MANIFEST_PUT: Rules = { tag: { repeatable: true, check: checkTag } };
+
+function rulesFor(method: string, route: RegistryRoute): Rules {
+  if (route.kind === 'manifest') return method === 'PUT' ? MANIFEST_PUT : {};
+  return RULES[route.kind] ?? {};
+}
+
+/**
+ * Keep the parameters `route` uses under `method`, each validated. A
+ * single-valued parameter given twice is refused: the gate and zot might
+ * read different copies.
+ */
+export function keepQuery(method: string, route: RegistryRoute, params: URLSearchParams): KeptQuery {
+  const rules = rulesFor(method, route);
+  const kept: Array<readonly [string, string]> = [];
+  for (const [key, value] of params) {
+    const rule = Object.hasOwn(rules, key) ? rules[key] : undefined;
+    if (rule === undefined) continue;
+    const where = `query parameter ${quote(key)}: `;
+    if (!rule.repeatable && params.getAll(key).length > 1) {
+      return { ok: false, invalid: { code: 'UNSUPPORTED', reason: 'repeated-parameter', message: `${where}may appear only once` } };
+    }
+    const problem = rule.check(value, where);
+    if (problem !== null) return { ok: false, invalid: problem };
+    kept.push([key, value]);
+  }
+  return route.kind === 'upload-start' ? applyMountRule(kept) : { ok: true, query: kept, mountDropped: false };
+}
+
+/**
+ * DESIGN "Request → action": a mount names its source with `from`; without
+ * it the mount is dropped and a normal upload starts. `from` alone means
+ * nothing and is dropped too, so it never costs a read check.
+ */
+function applyMountRule(kept: Query): KeptQuery {
+  const has = (key: string): boolean => kept.some(([name]) => name === key);
+  if (has('mount') && has('from')) return { ok: true, query: kept, mountDropped: false };
+  const query = kept.filter(([key]) => key !== 'mount' && key !== 'from');
+  return { ok: true, query, mountDropped: has('mount') };
+}

@@ -1,0 +1,90 @@
+/**
+ * buildServer(config, deps): registers everything and never listens, so
+ * tests build the app and call `inject()` or `listen({port: 0})` themselves.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from './config/types.js';
+import { gateHook } from './http/gate.js';
+import { healthRoutes } from './http/health.js';
+import { sendOciError } from './http/oci-error.js';
+import type { ApiKeyVerifier } from './identity/resolve.js';
+import { forwardPlugin } from './proxy/forward.js';
+import type { Upstream } from './proxy/upstream.js';
+
+export interface ServerDeps {
+  readonly logger: FastifyBaseLogger;
+  readonly upstream: Upstream;
+  readonly apiKeys: ApiKeyVerifier;
+  readonly now?: () => Date;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export async function buildServer(config: Config, deps: ServerDeps): Promise<FastifyInstance> {
+  let current = config;
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    disableRequestLogging: true,
+    // Keep a caller's request id when it is a plain token, so logs join up with Caddy's.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Bodies are streamed, never parsed, on proxied routes; this bounds the gate's own JSON routes.
+    bodyLimit: 1024 * 1024,
+    frameworkErrors: (error, request, reply) => {
+      sendOciError(request, reply, { status: 400, code: 'UNSUPPORTED', message: error.message, reason: 'malformed-request' });
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const identity = request.gate?.identity;
+    request.log.info(
+      {
+        method: request.method,
+        url: request.raw.url,
+        status: reply.statusCode,
+        user: identity?.kind === 'user' ? identity.name : null,
+        reason: request.gateReason,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    sendOciError(request, reply, {
+      status: status >= 400 && status < 600 ? status : 500,
+      code: status < 500 ? 'UNSUPPORTED' : 'UNAVAILABLE',
+      message: status < 500 ? error.message : 'internal error',
+      reason: status < 500 ? 'bad-request' : 'internal-error',
+    });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    sendOciError(request, reply, { status: 405, code: 'UNSUPPORTED', message: `method ${request.method} is not supported`, reason: 'method-not-allowed' });
+  });
+
+  healthRoutes(app, deps.upstream);
+  await app.register(forwardPlugin, {
+    upstream: deps.upstream,
+    onRequest: gateHook({ config: () => current, apiKeys: deps.apiKeys, upstream: deps.upstream, now: deps.now ?? (() => new Date()) }),
+  });
+
+  app.decorate('reloadConfig', (next: Config) => {
+    current = next;
+  });
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** swaps the config new requests see (SIGHUP) */
+    reloadConfig(next: Config): void;
+  }
+}

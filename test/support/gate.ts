@@ -1,0 +1,80 @@
+/**
+ * Starts a real gate in-process on 127.0.0.1:0 with a config file written to
+ * a temp dir, so the CLI (a separate process) can share its data dir.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/types.js';
+import { ApiKeyStore } from '../../src/identity/apikey-store.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createUpstream } from '../../src/proxy/upstream.js';
+import { buildServer } from '../../src/server.js';
+import { keyStorePath } from '../../src/commands/apikey.js';
+import { makeTempDir, removeDir } from '../harness/tmp.js';
+
+export interface GateUnderTest {
+  readonly url: string;
+  /** `127.0.0.1:PORT`, for image references */
+  readonly host: string;
+  readonly config: Config;
+  readonly configPath: string;
+  readonly app: FastifyInstance;
+  readonly store: ApiKeyStore;
+  /** every log line the gate wrote, parsed */
+  readonly logs: Array<Record<string, unknown>>;
+  /** method and raw URL of every request the gate received */
+  readonly received: Array<{ method: string; url: string }>;
+  stop(): Promise<void>;
+}
+
+export interface GateOptions {
+  readonly upstream: string;
+  readonly accessControl: unknown;
+  readonly failDelay?: number;
+  readonly extra?: Record<string, unknown>;
+}
+
+export async function startGate(options: GateOptions): Promise<GateUnderTest> {
+  const dir = await makeTempDir('gate');
+  const configPath = join(dir, 'zot-gate.json');
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      upstream: { url: options.upstream },
+      dataDir: './data',
+      auth: { failDelay: options.failDelay ?? 0 },
+      accessControl: options.accessControl,
+      ...options.extra,
+    }),
+  );
+  const config = loadConfig(configPath);
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const store = await ApiKeyStore.open(keyStorePath(config));
+  const upstream = createUpstream(config.upstream.origin, config.upstream.timeoutMs);
+  const app = await buildServer(config, { logger, upstream, apiKeys: store });
+  const received: Array<{ method: string; url: string }> = [];
+  app.addHook('onRequest', async (request) => {
+    received.push({ method: request.method, url: request.raw.url ?? '' });
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    config,
+    configPath,
+    app,
+    store,
+    logs,
+    received,
+    stop: async () => {
+      await app.close();
+      await store.flush();
+      await upstream.close();
+      await removeDir(dir);
+    },
+  };
+}

@@ -1,0 +1,249 @@
+/**
+ * The contract every API key store honours. Each implementation supplies an
+ * `open(dir, clock)`; opening twice on one dir gives two instances sharing
+ * storage, the way the running gate and the `apikey` command share the file.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../../../src/identity/apikey.js';
+import { API_KEY_STORE_FILE, ApiKeyStore } from '../../../src/identity/apikey-store.js';
+import type { KeyStore, NewApiKey } from '../../../src/identity/apikey-store.js';
+
+interface Clock {
+  now: number;
+  (): number;
+}
+
+function fakeClock(start: number): Clock {
+  const clock = (() => clock.now) as Clock;
+  clock.now = start;
+  return clock;
+}
+
+interface Implementation {
+  readonly name: string;
+  open(dir: string, clock?: () => number): Promise<KeyStore>;
+}
+
+const implementations: Implementation[] = [
+  {
+    name: 'ApiKeyStore (JSON file)',
+    open: (dir, clock) => ApiKeyStore.open(join(dir, API_KEY_STORE_FILE), clock === undefined ? {} : { clock }),
+  },
+];
+
+const T0 = Date.parse('2030-01-01T00:00:00.000Z');
+const AT = (ms: number): Date => new Date(T0 + ms);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+function newKey(overrides: Partial<NewApiKey> = {}): NewApiKey {
+  return { owner: 'ci', label: 'push', expiresAt: null, scopes: [], ...overrides };
+}
+
+describe.each(implementations)('$name', ({ open }) => {
+  let dir: string;
+  let clock: Clock;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'apikey-contract-'));
+    clock = fakeClock(T0);
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates a key that looks up to its record, without groups until some are set', async () => {
+    const store = await open(dir, clock);
+    const { key, record } = await store.create(newKey({ label: 'release', scopes: ['team/**'], expiresAt: AT(86_400_000) }));
+    expect(key).toMatch(/^zak_[0-9a-f]{32}$/);
+    expect(record.id).toMatch(UUID);
+    expect(record).toEqual({
+      id: record.id,
+      hash: hashApiKey(key),
+      owner: 'ci',
+      label: 'release',
+      createdAt: '2030-01-01T00:00:00.000Z',
+      expiresAt: '2030-01-02T00:00:00.000Z',
+      lastUsedAt: null,
+      scopes: ['team/**'],
+    });
+    expect(store.lookup(key, AT(1))).toEqual({ ok: true, record, groups: [] });
+  });
+
+  it.each([
+    ['a well-formed key never issued', 'zak_0123456789abcdef0123456789abcdef', 'unknown-key'],
+    ['an upper-case key', 'zak_0123456789ABCDEF0123456789ABCDEF', 'malformed-key'],
+    ['a short key', 'zak_0123', 'malformed-key'],
+    ['a password', 'hunter2', 'malformed-key'],
+    ['an empty string', '', 'malformed-key'],
+  ])('refuses %s as %s', async (_, key, reason) => {
+    const store = await open(dir, clock);
+    await store.create(newKey());
+    expect(store.lookup(key, AT(0))).toEqual({ ok: false, reason });
+  });
+
+  it.each([
+    [-1, true],
+    [0, false],
+    [1, false],
+    [86_400_000, false],
+  ])('a key expiring at E looks up at E%+d ms as ok=%s', async (offset, ok) => {
+    const store = await open(dir, clock);
+    const { key } = await store.create(newKey({ expiresAt: AT(60_000) }));
+    const result = store.lookup(key, AT(60_000 + offset));
+    expect(result.ok ? 'ok' : result.reason).toBe(ok ? 'ok' : 'expired-key');
+  });
+
+  it('carries the owner groups given at creation, sorted and de-duplicated', async () => {
+    const store = await open(dir, clock);
+    const { key } = await store.create(newKey({ groups: ['pushers', 'admins', 'pushers'] }));
+    const other = await store.create(newKey({ owner: 'bob' }));
+    expect(store.lookup(key, AT(0))).toMatchObject({ ok: true, groups: ['admins', 'pushers'] });
+    expect(store.lookup(other.key, AT(0))).toMatchObject({ ok: true, groups: [] });
+  });
+
+  it('setUserGroups replaces the groups of every key of that user, in every instance', async () => {
+    const gate = await open(dir, clock);
+    const cli = await open(dir, clock);
+    const first = await cli.create(newKey({ groups: ['old'] }));
+    const second = await cli.create(newKey());
+    await cli.setUserGroups('ci', ['z', 'a', 'z']);
+    clock.now += 1_000;
+    expect(gate.lookup(first.key, AT(0))).toMatchObject({ ok: true, groups: ['a', 'z'] });
+    expect(gate.lookup(second.key, AT(0))).toMatchObject({ ok: true, groups: ['a', 'z'] });
+    await gate.setUserGroups('ci', []);
+    expect(gate.lookup(first.key, AT(0))).toMatchObject({ ok: true, groups: [] });
+  });
+
+  it('a revocation by another instance takes effect at the next check, 1 s apart at most', async () => {
+    const gate = await open(dir, clock);
+    const cli = await open(dir, clock);
+    const { key, record } = await cli.create(newKey());
+    clock.now += 1_000;
+    expect(gate.lookup(key, AT(0)).ok).toBe(true);
+    expect(await cli.revoke(record.id)).toBe(true);
+    clock.now += 999;
+    expect(gate.lookup(key, AT(0)).ok).toBe(true);
+    clock.now += 1;
+    expect(gate.lookup(key, AT(0))).toEqual({ ok: false, reason: 'unknown-key' });
+  });
+
+  it('a revocation by another instance takes effect within 1.1 s of real time', async () => {
+    const cli = await open(dir);
+    const { key, record } = await cli.create(newKey());
+    const gate = await open(dir);
+    expect(gate.lookup(key, new Date()).ok).toBe(true);
+    await cli.revoke(record.id);
+    const revokedAt = Date.now();
+    while (gate.lookup(key, new Date()).ok && Date.now() - revokedAt < 2_000) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(gate.lookup(key, new Date())).toEqual({ ok: false, reason: 'unknown-key' });
+    expect(Date.now() - revokedAt).toBeLessThan(1_100);
+  });
+
+  it('revoke answers whether the key existed; the revoking instance stops at once', async () => {
+    const store = await open(dir, clock);
+    const { key, record } = await store.create(newKey());
+    expect(await store.revoke(record.id)).toBe(true);
+    expect(await store.revoke(record.id)).toBe(false);
+    expect(await store.revoke('00000000-0000-4000-8000-000000000000')).toBe(false);
+    expect(store.lookup(key, AT(0))).toEqual({ ok: false, reason: 'unknown-key' });
+  });
+
+  it('revokeAllForUser revokes only that user and counts', async () => {
+    const store = await open(dir, clock);
+    const ci = [await store.create(newKey()), await store.create(newKey()), await store.create(newKey())];
+    const bob = await store.create(newKey({ owner: 'bob' }));
+    expect(await store.revokeAllForUser('ci')).toBe(3);
+    expect(await store.revokeAllForUser('ci')).toBe(0);
+    expect(ci.map(({ key }) => store.lookup(key, AT(0)).ok)).toEqual([false, false, false]);
+    expect(store.lookup(bob.key, AT(0)).ok).toBe(true);
+  });
+
+  it('lists records oldest first, per owner, never with a secret', async () => {
+    const store = await open(dir, clock);
+    const a = await store.create(newKey({ label: 'a' }));
+    clock.now += 5;
+    const b = await store.create(newKey({ owner: 'bob', label: 'b' }));
+    clock.now += 5;
+    const c = await store.create(newKey({ label: 'c' }));
+    expect(await store.list()).toEqual([a.record, b.record, c.record]);
+    expect(await store.list('ci')).toEqual([a.record, c.record]);
+    expect(await store.list('nobody')).toEqual([]);
+    const listed = JSON.stringify(await store.list());
+    for (const { key } of [a, b, c]) expect(listed).not.toContain(key.slice(4));
+  });
+
+  it('loses nothing when two instances create 20 keys each, interleaved', async () => {
+    const gate = await open(dir, clock);
+    const cli = await open(dir, clock);
+    const created = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? gate : cli).create(newKey({ label: `k${i}` }))),
+    );
+    const third = await open(dir, clock);
+    const ids = (await third.list()).map((record) => record.id).sort();
+    expect(ids).toEqual(created.map(({ record }) => record.id).sort());
+    expect(created.filter(({ key }) => third.lookup(key, AT(0)).ok)).toHaveLength(40);
+  });
+
+  it('writes lastUsedAt back at most once a minute per key', async () => {
+    const gate = await open(dir, clock);
+    const { record } = await gate.create(newKey());
+    const lastUsed = async (): Promise<string | null> => {
+      const [listed] = await (await open(dir, clock)).list();
+      return listed?.lastUsedAt ?? null;
+    };
+    await gate.recordUse(record.id, AT(1_000));
+    expect(await lastUsed()).toBe('2030-01-01T00:00:01.000Z');
+    clock.now += 59_999;
+    await gate.recordUse(record.id, AT(2_000));
+    expect(await lastUsed()).toBe('2030-01-01T00:00:01.000Z');
+    expect((await gate.list())[0]?.lastUsedAt).toBe('2030-01-01T00:00:02.000Z');
+    clock.now += 1;
+    await gate.recordUse(record.id, AT(3_000));
+    expect(await lastUsed()).toBe('2030-01-01T00:00:03.000Z');
+  });
+
+  it('flush writes pending uses at once and never moves lastUsedAt backwards', async () => {
+    const gate = await open(dir, clock);
+    const { record } = await gate.create(newKey());
+    await gate.recordUse(record.id, AT(5_000));
+    await gate.recordUse(record.id, AT(4_000));
+    await gate.flush();
+    const [listed] = await (await open(dir, clock)).list();
+    expect(listed?.lastUsedAt).toBe('2030-01-01T00:00:05.000Z');
+  });
+
+  it('a use flush merges into the current file: it neither resurrects a revoked key nor drops a new one', async () => {
+    const gate = await open(dir, clock);
+    const cli = await open(dir, clock);
+    const revoked = await cli.create(newKey({ label: 'revoked' }));
+    const kept = await cli.create(newKey({ label: 'kept' }));
+    clock.now += 1_000;
+    await gate.recordUse(revoked.record.id, AT(1_000));
+    clock.now += 10_000;
+    await gate.recordUse(revoked.record.id, AT(2_000)); // pending, not yet due
+    await cli.revoke(revoked.record.id);
+    const added = await cli.create(newKey({ label: 'added' }));
+    await gate.recordUse(kept.record.id, AT(3_000)); // due: flushes both pending uses
+    await gate.flush();
+    const labels = (await (await open(dir, clock)).list()).map((r) => [r.label, r.lastUsedAt]);
+    expect(labels).toEqual([
+      ['kept', '2030-01-01T00:00:03.000Z'],
+      ['added', null],
+    ]);
+    expect((await gate.list()).map((r) => r.id)).toEqual([kept.record.id, added.record.id]);
+  });
+
+  it('rejects a key without an owner or with an invalid expiry', async () => {
+    const store = await open(dir, clock);
+    await expect(store.create(newKey({ owner: '' }))).rejects.toMatchObject({ code: 'APIKEY_INVALID', message: 'api key: owner is empty' });
+    await expect(store.create(newKey({ expiresAt: new Date(Number.NaN) }))).rejects.toMatchObject({
+      code: 'APIKEY_INVALID',
+      message: 'api key: expiresAt is not a valid date',
+    });
+    expect(await store.list()).toEqual([]);
+  });
+});
