@@ -3,7 +3,7 @@
  * tests build the app and call `inject()` or `listen({port: 0})` themselves.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config/types.js';
 import { gateHook } from './http/gate.js';
 import { healthRoutes } from './http/health.js';
@@ -25,7 +25,8 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   let current = config;
   const app = Fastify({
     loggerInstance: deps.logger,
-    disableRequestLogging: true,
+    // One line per request, written by the onResponse hook below with the decision in it.
+    logController: new LogController({ disableRequestLogging: true }),
     // Keep a caller's request id when it is a plain token, so logs join up with Caddy's.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -48,8 +48,12 @@ export function loadConfig(path: string): Config {
 /** Validates an already-parsed config object; `source` names it and anchors relative paths. */
 export function parseConfig(raw: unknown, source: string): Config {
   const problems = new Problems();
+  const missing = new Set<string>();
   for (const error of Value.Errors(ConfigFileSchema, raw)) {
     if (isNoise(error.type)) continue;
+    // "is required" says it all; the type error TypeBox adds for the same absent field is noise.
+    if (error.type === ValueErrorType.ObjectRequiredProperty) missing.add(error.path);
+    else if (error.value === undefined && missing.has(error.path)) continue;
     problems.add(pointerPath(error.path), schemaMessage(error.type, error.message, error.value), ruleName(error.type));
   }
   addSemanticProblems(raw, source, problems);

@@ -128,7 +128,13 @@ export class ApiKeyStore implements KeyStore {
     if (!isApiKeyFormat(key)) return { ok: false, reason: 'malformed-key' };
     this.#refresh(false);
     const hash = hashApiKey(key);
-    const resolved = this.#cache.get(hash) ?? this.#resolve(hash);
+    let resolved = this.#cache.get(hash) ?? this.#resolve(hash);
+    if (resolved === undefined) {
+      // A key the CLI made a moment ago should work at once: on a miss, look
+      // at the file now instead of waiting out the reload interval (one stat).
+      this.#refresh(true);
+      resolved = this.#resolve(hash);
+    }
     if (resolved === undefined) return { ok: false, reason: 'unknown-key' };
     if (isExpired(resolved.record, now)) return { ok: false, reason: 'expired-key' };
     return { ok: true, record: resolved.record, groups: resolved.groups };
@@ -306,8 +312,14 @@ function withUser(users: readonly UserRecord[], name: string, groups: readonly s
   return [...users.filter((existing) => existing.name !== name), user].sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
+// Rebuilt field by field: whatever else a file holds is never written back.
 function freezeRecord(record: ApiKeyRecord): ApiKeyRecord {
-  return Object.freeze({ ...record, scopes: Object.freeze([...record.scopes]) });
+  const { id, hash, owner, label, createdAt, expiresAt, lastUsedAt } = record;
+  return Object.freeze({ id, hash, owner, label, createdAt, expiresAt, lastUsedAt, scopes: Object.freeze([...record.scopes]) });
+}
+
+function freezeUser({ name, groups, updatedAt }: UserRecord): UserRecord {
+  return Object.freeze({ name, groups: Object.freeze([...groups]), updatedAt });
 }
 
 function loadSnapshot(path: string): Snapshot {
@@ -323,7 +335,7 @@ function loadSnapshot(path: string): Snapshot {
 
 function indexSnapshot(data: StoreData, stamp: FileStamp | null): Snapshot {
   const keys = data.keys.map(freezeRecord);
-  const users = data.users.map((user) => Object.freeze({ ...user, groups: Object.freeze([...user.groups]) }));
+  const users = data.users.map(freezeUser);
   return {
     data: { version: 1, keys, users },
     stamp,

@@ -39,7 +39,8 @@ export interface ImmutableTagRule {
 /**
  * Who is asking, as policy sees it. `name: null` is the anonymous user.
  * `scopes`, when present, are repository globs an API key is limited to:
- * outside them the key is worth exactly what an anonymous request is.
+ * outside them the key is worth exactly what an anonymous request is. An
+ * empty list limits nothing (the key store's convention).
  */
 export interface Principal {
   readonly name: string | null;
@@ -61,7 +62,9 @@ export type Reason =
   | 'key-scope'
   | 'metrics-not-granted'
   | 'read-all-required'
-  | 'admin-required';
+  | 'admin-required'
+  /** an `immutableTags` rule forbids overwriting (or, for non-admins, deleting) the tag */
+  | 'tag-immutable';
 
 export interface Decision {
   readonly allow: boolean;

@@ -25,7 +25,7 @@
  * | upload session id off grammar                     | UNSUPPORTED    | session-grammar         |
  * | single-valued query parameter repeated            | UNSUPPORTED    | repeated-parameter      |
  * | `n` not a whole number from 0 to 10000            | UNSUPPORTED    | page-size               |
- * | UI path reaching `/v2`, `/metrics`, `/zot/auth`   | UNSUPPORTED    | reserved-path           |
+ * | UI path reaching a reserved prefix (RESERVED)     | UNSUPPORTED    | reserved-path           |
  * | UI path still encoded after 3 decoding rounds     | UNSUPPORTED    | nested-percent-encoding |
  *
  * Control and non-ASCII characters are checked first, over the whole target
@@ -119,7 +119,8 @@ function hasDotSegment(path: string): boolean {
 
 const DECODE_ROUNDS = 3;
 const ENCODED = /%[0-9A-Fa-f]{2}/g;
-const RESERVED = ['/v2', '/metrics', '/zot/auth'] as const;
+// `/auth` and `/oras/artifacts` are where older zot served its auth and ORAS routes.
+const RESERVED = ['/v2', '/metrics', '/zot/auth', '/auth', '/oras/artifacts'] as const;
 
 /**
  * zot's Go router decodes paths before routing, so a UI path is judged in

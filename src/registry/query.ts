@@ -65,7 +65,8 @@ export function keepQuery(method: string, route: RegistryRoute, params: URLSearc
     if (rule === undefined) continue;
     const where = `query parameter ${quote(key)}: `;
     if (!rule.repeatable && params.getAll(key).length > 1) {
-      return { ok: false, invalid: { code: 'UNSUPPORTED', reason: 'repeated-parameter', message: `${where}may appear only once` } };
+      const message = `${where}may appear only once`;
+      return { ok: false, invalid: { code: 'UNSUPPORTED', reason: 'repeated-parameter', message } };
     }
     const problem = rule.check(value, where);
     if (problem !== null) return { ok: false, invalid: problem };

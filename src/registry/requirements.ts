@@ -66,8 +66,8 @@ function repository(name: string, action: Action): Requirement {
  * any (dist-spec v1.1), else only needs `create`.
  */
 function manifestPut(request: ParsedRequest, route: Extract<Known, { kind: 'manifest' }>): Requirement {
-  const tags = new Set(request.query.filter(([key]) => key === 'tag').map(([, value]) => value));
-  if (route.reference.kind === 'tag') tags.add(route.reference.tag);
+  const tags = new Set(route.reference.kind === 'tag' ? [route.reference.tag] : []);
+  for (const [key, value] of request.query) if (key === 'tag') tags.add(value);
   if (tags.size === 0) return repository(route.name, 'create');
   return { kind: 'tag-write', repository: route.name, tags: [...tags] };
 }
@@ -143,5 +143,6 @@ function describe(route: RegistryRoute): string {
 }
 
 function notAllowed(method: string, route: RegistryRoute): Requirement {
-  return { kind: 'refused', status: 405, reason: 'method-not-allowed', message: `${method} is not allowed on ${describe(route)}` };
+  const message = `${method} is not allowed on ${describe(route)}`;
+  return { kind: 'refused', status: 405, reason: 'method-not-allowed', message };
 }

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** How a child ended: an exit code, a signal, or an error from spawning or waiting. */
+/** How a child ended: an exit code, or the signal that killed it. */
 export interface ExitStatus {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -24,7 +24,7 @@ export interface ManagedProcess {
   stderr(): string;
   /** Undefined while the child runs. */
   exitStatus(): ExitStatus | undefined;
-  /** Settles when the child has exited. */
+  /** Settles when the child has exited and its output has been read (or 1 s later). */
   readonly exited: Promise<ExitStatus>;
   /** SIGTERM by PID, then SIGKILL once `graceMs` (default 5 s) have passed. */
   stop(graceMs?: number): Promise<void>;
@@ -77,7 +77,9 @@ class RingBuffer {
   }
 }
 
-// A test run that dies half-way must not leave registries and daemons behind.
+// Best effort against leaked registries and daemons: a worker that exits
+// without stopping its children takes them along. (A worker killed by a
+// signal cannot; tests stop what they start in afterAll.)
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
@@ -99,19 +101,26 @@ async function track(cmd: string, args: readonly string[], opts: StartOptions, s
     throw new Error(`${command}: cannot start`, { cause: error });
   }
   live.add(child);
+  // After a successful spawn only kill() can fail; that must not crash the test worker.
+  child.on('error', () => {});
   const out = new RingBuffer(limit);
   const err = new RingBuffer(limit);
   child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
   child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
   let status: ExitStatus | undefined;
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const exited = new Promise<ExitStatus>((resolve) => {
     child.once('exit', (code, signal) => {
       live.delete(child);
       status = { code, signal };
       resolve(status);
     });
+  }).then(async (exit) => {
+    // 'exit' can come before the last output is read: wait for the pipes to
+    // drain, but not for a grandchild that holds them open.
+    await settlesWithin(closed, 1_000);
+    return exit;
   });
-  const closed = once(child, 'close').then(() => undefined);
   const pid = child.pid!;
   const handle: ManagedProcess = {
     pid,
@@ -148,8 +157,10 @@ export function processError(proc: ManagedProcess, problem: string): Error {
 export async function waitUntil(proc: ManagedProcess, what: string, ready: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const status = proc.exitStatus();
-    if (status !== undefined) throw processError(proc, `exited (${describeExit(status)}) before ${what}`);
+    if (proc.exitStatus() !== undefined) {
+      const status = await proc.exited;
+      throw processError(proc, `exited (${describeExit(status)}) before ${what}`);
+    }
     if (await ready()) return;
     if (Date.now() > deadline) throw processError(proc, `${what}: not within ${timeoutMs} ms`);
     await sleep(50);

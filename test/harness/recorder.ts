@@ -8,6 +8,8 @@ export interface RecordedRequest {
   /** The request target exactly as sent, never normalised. */
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
+  /** As received: names in their case, repeated headers kept (`headers` merges or drops them). */
+  readonly rawHeaders: readonly string[];
 }
 
 /** A transparent HTTP forwarder that remembers every request it passed on. */
@@ -33,11 +35,12 @@ export async function startRecorder(targetUrl: string): Promise<Recorder> {
   const requests: RecordedRequest[] = [];
   // requestTimeout 0: a multi-GiB upload may take longer than Node's default 300 s.
   const server = createServer({ requestTimeout: 0 }, (req, res) => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders });
     const options = { host: target.hostname, port: target.port, method: req.method, path: req.url, agent };
     // An array of raw headers keeps order, case and duplicates, and stops Node adding its own Host.
     const upstream = request({ ...options, headers: req.rawHeaders }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
+      answer.on('error', (error) => res.destroy(error));
       answer.pipe(res);
     });
     upstream.on('error', (error) => {

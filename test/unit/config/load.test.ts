@@ -70,7 +70,7 @@ describe('parseConfig', () => {
     expect(parseConfig({ ...minimal, dataDir: '../data' }, '/srv/gate/config/zot-gate.json').dataDir).toBe('/srv/gate/data');
   });
 
-  it('reports every problem at once, each as "subject: problem (rule)"', () => {
+  it('reports shape and meaning problems together, each as "subject: problem (rule)"', () => {
     const problems = problemsOf({
       ...minimal,
       upstream: { url: 'ftp://127.0.0.1' },
@@ -85,8 +85,13 @@ describe('parseConfig', () => {
       immutableTag: [],
     });
     expect(problems).toEqual([
-      '(file): unknown field (a typo?) (object-additional-properties)',
+      'immutableTag: unknown field (a typo?) (object-additional-properties)',
       'auth.failDelay: expected number to be greater or equal to 0 (number-minimum)',
+      'upstream.url: "ftp://127.0.0.1" must be http or https (url)',
+      'auth.apikey.maxLifetime: "90 days" is not a duration such as 30s, 15m, 2h or 90d (duration)',
+      'accessControl.repositories["**"].policies[0].actions[1]: "push" is not one of read, create, update, delete (enum)',
+      'accessControl.repositories["team/["]: "team/[" unclosed "[" (glob)',
+      'accessControl.adminPolicy.conditions: CEL conditions are not supported by zot-gate; remove them or split the policy (unsupported)',
     ]);
   });
 
@@ -120,8 +125,8 @@ describe('parseConfig', () => {
     [{ ...minimal, externalUrl: 'https://registry.example.org/v2' }, 'externalUrl: "https://registry.example.org/v2" must be an origin, without a path or query (url)'],
     [{ ...minimal, auth: { trustedIssuers: [{ issuer: 'http://idp.example.org/', audience: 'zot', claimMapping: {} }] } }, 'auth.trustedIssuers[0].issuer: "http://idp.example.org/" must be https (http is accepted only for a loopback host) (https)'],
     [{ ...minimal, auth: { openid: { providers: { oidc: { issuer: 'https://idp.example.org/', credentialsFile: '/nonexistent/creds.json' } } } } }, 'auth.openid.providers.oidc.credentialsFile: cannot read /nonexistent/creds.json (file)'],
-    [{ ...minimal, dataDir: undefined }, '(file): is required (object-required-property)'],
-    [{ ...minimal, listen: { port: 70000 } }, 'listen.port: expected integer to be less or equal to 65535 (number-maximum)'],
+    [{ upstream: minimal.upstream, accessControl: minimal.accessControl }, 'dataDir: is required (object-required-property)'],
+    [{ ...minimal, listen: { port: 70000 } }, 'listen.port: expected integer to be less or equal to 65535 (integer-maximum)'],
   ])('%#: %s', (raw, expected) => {
     expect(problemsOf(raw)).toContain(expected);
   });

@@ -119,6 +119,20 @@ describe('ApiKeyStore on disk', () => {
     expect(gate.lookup(key, new Date(T0)).ok).toBe(true);
   });
 
+  it('writes back only the known fields, so a secret some other tool added is dropped', async () => {
+    await mkdir(join(dir, 'data'));
+    const secret = 'zak_0123456789abcdef0123456789abcdef';
+    await writeFile(path, JSON.stringify({ version: 1, keys: [{ ...RECORD, key: secret }], users: [{ ...USER, password: 'x' }] }));
+    const store = await ApiKeyStore.open(path, { clock: () => T0 });
+    expect(await store.list()).toEqual([RECORD]);
+    await store.setUserGroups('ops', ['admins']);
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({
+      version: 1,
+      keys: [RECORD],
+      users: [USER, { name: 'ops', groups: ['admins'], updatedAt: '2030-01-01T00:00:00.000Z' }],
+    });
+  });
+
   it('treats a missing file as an empty store', async () => {
     const store = await ApiKeyStore.open(path);
     expect(await store.list()).toEqual([]);

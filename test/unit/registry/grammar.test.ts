@@ -10,6 +10,7 @@ import {
   isTag,
   quote,
 } from '../../../src/registry/grammar.js';
+import type { Invalid } from '../../../src/registry/types.js';
 
 const HEX64 = 'a'.repeat(64);
 const HEX128 = 'b'.repeat(128);
@@ -100,15 +101,22 @@ describe('isSessionId', () => {
   });
 });
 
+const CHECKS = {
+  checkName,
+  checkTag,
+  checkDigest,
+  checkSessionId: (text: string) => checkSessionId(text),
+} as const;
+
 describe('check functions name the problem', () => {
-  it.each([
-    [checkName('app'), null],
+  it.each<[keyof typeof CHECKS, string, string, Invalid | null]>([
+    ['checkName', 'app', '', null],
     [
-      checkName('Foo'),
+      'checkName', 'Foo', '',
       { code: 'NAME_INVALID', reason: 'name-grammar', message: 'repository name "Foo" is invalid: names are lowercase' },
     ],
     [
-      checkName('a..b'),
+      'checkName', 'a..b', '',
       {
         code: 'NAME_INVALID',
         reason: 'name-grammar',
@@ -117,7 +125,7 @@ describe('check functions name the problem', () => {
       },
     ],
     [
-      checkName('x'.repeat(256)),
+      'checkName', 'x'.repeat(256), '',
       {
         code: 'NAME_INVALID',
         reason: 'name-too-long',
@@ -125,20 +133,20 @@ describe('check functions name the problem', () => {
       },
     ],
     [
-      checkName('A', 'query parameter "from": '),
+      'checkName', 'A', 'query parameter "from": ',
       {
         code: 'NAME_INVALID',
         reason: 'name-grammar',
         message: 'query parameter "from": repository name "A" is invalid: names are lowercase',
       },
     ],
-    [checkTag('LATEST'), null],
+    ['checkTag', 'LATEST', '', null],
     [
-      checkTag('.x'),
+      'checkTag', '.x', '',
       { code: 'TAG_INVALID', reason: 'tag-grammar', message: 'tag ".x" is invalid: a tag starts with a letter, a digit or "_"' },
     ],
     [
-      checkTag('a+b'),
+      'checkTag', 'a+b', '',
       {
         code: 'TAG_INVALID',
         reason: 'tag-grammar',
@@ -146,20 +154,20 @@ describe('check functions name the problem', () => {
       },
     ],
     [
-      checkTag('a'.repeat(129)),
+      'checkTag', 'a'.repeat(129), '',
       {
         code: 'TAG_INVALID',
         reason: 'tag-grammar',
         message: `tag "${'a'.repeat(80)}..." is invalid: tags are at most 128 characters`,
       },
     ],
-    [checkDigest(`sha512:${HEX128}`), null],
+    ['checkDigest', `sha512:${HEX128}`, '', null],
     [
-      checkDigest('abc'),
+      'checkDigest', 'abc', '',
       { code: 'DIGEST_INVALID', reason: 'digest-grammar', message: 'digest "abc" is invalid: a digest is "algorithm:hex"' },
     ],
     [
-      checkDigest('md5:abc'),
+      'checkDigest', 'md5:abc', '',
       {
         code: 'DIGEST_INVALID',
         reason: 'digest-algorithm',
@@ -167,7 +175,7 @@ describe('check functions name the problem', () => {
       },
     ],
     [
-      checkDigest('constructor:abc'),
+      'checkDigest', 'constructor:abc', '',
       {
         code: 'DIGEST_INVALID',
         reason: 'digest-algorithm',
@@ -175,7 +183,7 @@ describe('check functions name the problem', () => {
       },
     ],
     [
-      checkDigest('sha256:ABC'),
+      'checkDigest', 'sha256:ABC', '',
       {
         code: 'DIGEST_INVALID',
         reason: 'digest-grammar',
@@ -183,24 +191,24 @@ describe('check functions name the problem', () => {
       },
     ],
     [
-      checkDigest('sha512:abc', 'query parameter "mount": '),
+      'checkDigest', 'sha512:abc', 'query parameter "mount": ',
       {
         code: 'DIGEST_INVALID',
         reason: 'digest-grammar',
         message: 'query parameter "mount": digest "sha512:abc" is invalid: sha512 needs 128 lowercase hex characters',
       },
     ],
-    [checkSessionId('abc'), null],
+    ['checkSessionId', 'abc', '', null],
     [
-      checkSessionId('a.b'),
+      'checkSessionId', 'a.b', '',
       {
         code: 'UNSUPPORTED',
         reason: 'session-grammar',
         message: 'upload session id "a.b" is invalid: a session id is 1 to 256 letters, digits, "_", "=" or "-"',
       },
     ],
-  ])('case %#', (actual, expected) => {
-    expect(actual).toEqual(expected);
+  ])('%s(%j, %j)', (check, text, where, expected) => {
+    expect(CHECKS[check](text, where)).toEqual(expected);
   });
 });
 

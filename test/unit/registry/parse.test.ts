@@ -272,6 +272,9 @@ describe('paths outside /v2 cannot reach the registry through decoding or case f
     reject('/Metrics', 'reserved-path', reaches('/metrics')),
     reject('/zot/auth/apikey', 'reserved-path', reaches('/zot/auth')),
     reject('/ZOT/Auth/token', 'reserved-path', reaches('/zot/auth')),
+    reject('/zot/auth/change_password', 'reserved-path', reaches('/zot/auth')),
+    reject('/auth/apikey', 'reserved-path', reaches('/auth')),
+    reject('/oras/artifacts/v1/app/manifests/x/referrers', 'reserved-path', reaches('/oras/artifacts')),
     reject('/foo/..%2F..%2Fv2/x', 'dot-segment', 'it contains a "." or ".." segment once percent-decoded'),
     reject('/foo/%2e%2e/v2/x', 'dot-segment', 'it contains a "." or ".." segment once percent-decoded'),
     reject('/foo/%252e%252e/bar', 'dot-segment', 'it contains a "." or ".." segment once percent-decoded'),
@@ -519,5 +522,63 @@ describe('query: only the parameters a route uses are kept, validated and re-enc
 
   it('does not mistake an inherited property for a parameter rule', () => {
     expect(parsed('POST', '/v2/app/blobs/uploads/?constructor=1&__proto__=2&toString=3').query).toEqual([]);
+  });
+});
+
+describe('upstreamUrl is canonical: parsing it again gives the same request', () => {
+  it.each<[string, string]>([
+    ['GET', '/v2'],
+    ['GET', '/v2/app/manifests/latest?x=1'],
+    ['PUT', `/v2/app/manifests/${D}?tag=v1&tag=v2`],
+    ['POST', `/v2/org/app/blobs/uploads/?mount=${D}&from=base%2Fimage`],
+    ['PUT', '/v2/app/blobs/uploads/u-1?_state=a+b%2Bc%3D&digest=sha256%3A' + 'a'.repeat(64)],
+    ['GET', '/v2/_catalog?last=org%2Fapp&n=5'],
+    ['GET', `/v2/app/referrers/${D}?artifactType=application%2Fx%2Bjson`],
+  ])('%s %s', (method, rawUrl) => {
+    const first = parsed(method, rawUrl);
+    expect(parsed(method, first.upstreamUrl)).toEqual(first);
+  });
+});
+
+describe('no target, however built, sends an ambiguous /v2 path upstream', () => {
+  // A seeded generator, so a failure names a reproducible target.
+  const pieces = ['/', '/v2', 'V2', 'app', 'App', 'manifests/', 'blobs/', 'uploads/', 'tags/', 'list', '_zot/', 'ext/', 'mgmt',
+    'metrics', './', '../', '.', '..', '%2e', '%2E', '%2F', '%2f', '%25', '%5C', '%76', '\\', ';', '?', '&', '=', 'tag=',
+    'mount=', D, 'latest', ':', '#', 'sha256:', 'zz'];
+  let seed = 0x2f6b;
+  // MINSTD: every product stays below 2^53.
+  const next = (): number => {
+    seed = (seed * 48_271) % 2_147_483_647;
+    return seed;
+  };
+  const targets = Array.from({ length: 5000 }, () => {
+    const prefix = ['', '/v2/', '/v2/app/', '/'][next() % 4] ?? '';
+    return prefix + Array.from({ length: 1 + (next() % 6) }, () => pieces[next() % pieces.length]).join('');
+  });
+
+  it('is refused, or forwarded in a form that cannot change meaning on the way', () => {
+    const leaks: string[] = [];
+    for (const target of targets) {
+      const result = parseRequest('GET', target);
+      if (!result.ok) continue;
+      const { route, upstreamUrl } = result.request;
+      const path = upstreamUrl.split('?')[0] ?? '';
+      const decoded = decodeURIComponent(path.replaceAll(/%(?![0-9A-Fa-f]{2})/g, '%25')).toLowerCase();
+      const ambiguous = /(^|\/)\.\.?(\/|$)|\/\/|\\/.test(decoded);
+      const v2 = decoded === '/v2' || decoded.startsWith('/v2/') || decoded === '/metrics';
+      if (ambiguous || (route.kind === 'ui' && (v2 || decoded.startsWith('/v2')))) leaks.push(target);
+      if (route.kind !== 'ui' && path.includes('%')) leaks.push(target);
+    }
+    expect(leaks).toEqual([]);
+  });
+
+  it('generates enough targets of every outcome to mean something', () => {
+    const kinds = new Set(targets.map((target) => {
+      const result = parseRequest('GET', target);
+      return result.ok ? result.request.route.kind : result.invalid.code;
+    }));
+    expect([...kinds].sort()).toEqual(
+      expect.arrayContaining(['DIGEST_INVALID', 'NAME_INVALID', 'TAG_INVALID', 'UNSUPPORTED', 'base', 'manifest', 'ui', 'unknown']),
+    );
   });
 });

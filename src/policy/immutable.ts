@@ -1,0 +1,36 @@
+/**
+ * `immutableTags`: tags that nobody may overwrite (DESIGN.md "Immutability").
+ * Repository and tag globs use the same doublestar engine as accessControl;
+ * tags hold no `/`, so a tag glob is effectively one segment. Case-sensitive,
+ * as OCI tags are.
+ */
+import { matchGlob } from './glob.js';
+import type { ImmutableTagRule } from './types.js';
+
+/** The rule that makes `repository:tag` immutable, and its index in the list. */
+export interface ImmutableMatch {
+  readonly index: number;
+  readonly rule: ImmutableTagRule;
+}
+
+/**
+ * The first rule under which `tag` in `repository` is immutable: one of its
+ * repository globs and one of its tag globs match, and none of its `except`
+ * globs matches the tag. Null when no rule does.
+ */
+export function findImmutableRule(
+  rules: readonly ImmutableTagRule[],
+  repository: string,
+  tag: string,
+): ImmutableMatch | null {
+  const index = rules.findIndex((rule) => appliesTo(rule, repository, tag));
+  return index < 0 ? null : { index, rule: rules[index] as ImmutableTagRule };
+}
+
+function appliesTo(rule: ImmutableTagRule, repository: string, tag: string): boolean {
+  return (
+    rule.repositories.some((pattern) => matchGlob(pattern, repository)) &&
+    rule.tags.some((pattern) => matchGlob(pattern, tag)) &&
+    !(rule.except ?? []).some((pattern) => matchGlob(pattern, tag))
+  );
+}

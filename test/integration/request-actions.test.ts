@@ -1,0 +1,230 @@
+/**
+ * Every row of DESIGN.md's request → action table, against the real
+ * registry: for each row, exactly the identities holding the needed action
+ * get through (the upstream sees the request); every other identity is
+ * refused by the gate and the upstream never sees it.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildImage, type BuiltImage } from '../harness/images.js';
+import { startRecorder, type Recorder } from '../harness/recorder.js';
+import { startRegistry, type Registry } from '../harness/registry.js';
+import { pushLayout } from '../harness/skopeo.js';
+import { makeTempDir, removeDir } from '../harness/tmp.js';
+import { startGate, type GateUnderTest } from '../support/gate.js';
+import { basic, ociError, send, type RawResponse } from '../support/http.js';
+
+const ACTIONS = ['read', 'create', 'update', 'delete'] as const;
+type Who = (typeof ACTIONS)[number] | 'anonymous' | 'admin' | 'prom' | 'mounter';
+
+const accessControl = {
+  repositories: {
+    't/**': { policies: ACTIONS.map((action) => ({ groups: [`g-${action}`], actions: [action] })) },
+    'src/**': { policies: [{ groups: ['g-src-read'], actions: ['read'] }] },
+    'pub/**': { anonymousPolicy: ['read'] },
+  },
+  adminPolicy: { groups: ['admins'], actions: ['read', 'create', 'update', 'delete'] },
+  metrics: { users: ['prom'] },
+};
+
+const UPLOAD = '3f1d2c4e-5b6a-4789-8abc-def012345678';
+let registry: Registry;
+let recorder: Recorder;
+let gate: GateUnderTest;
+let work: string;
+let image: BuiltImage;
+const auth: Partial<Record<Who, string>> = {};
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  recorder = await startRecorder(registry.url);
+  gate = await startGate({ upstream: recorder.url, accessControl });
+  work = await makeTempDir('actions');
+  image = await buildImage(join(work, 'img'), { seed: 'actions', tag: 'exists' });
+  for (const repo of ['t/app:exists', 'src/lib:1', 'pub/x:1']) {
+    const pushed = await pushLayout(image.layoutDir, 'exists', `${registry.host}/${repo}`);
+    expect(pushed.code, pushed.stderr).toBe(0);
+  }
+  const groups: Record<string, string[]> = {
+    read: ['g-read'], create: ['g-create'], update: ['g-update'], delete: ['g-delete'],
+    admin: ['admins'], prom: [], mounter: ['g-create', 'g-src-read'],
+  };
+  for (const [name, g] of Object.entries(groups)) {
+    const { key } = await gate.store.create({ owner: name, label: 'test', expiresAt: null, scopes: [], groups: g });
+    auth[name as Who] = basic(name, key);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await gate?.stop();
+  await recorder?.stop();
+  await registry?.stop();
+  if (work) await removeDir(work);
+});
+
+async function attempt(who: Who, method: string, path: string, body?: string): Promise<{ response: RawResponse; forwarded: boolean }> {
+  recorder.clear();
+  const headers: Record<string, string> = { accept: 'application/vnd.oci.image.manifest.v1+json' };
+  if (auth[who as keyof typeof auth] !== undefined) headers.authorization = auth[who as keyof typeof auth]!;
+  if (body !== undefined) headers['content-type'] = 'application/vnd.oci.image.manifest.v1+json';
+  const response = await send(gate.url, { method, path, headers, ...(body !== undefined ? { body } : {}) });
+  return { response, forwarded: recorder.requests.some((r) => r.method === method && r.url.split('?')[0] === path.split('?')[0]) };
+}
+
+// An invalid manifest body: forwarded PUTs are refused by the registry, so no row changes state for the next.
+const BAD_MANIFEST = '{}';
+
+describe('request → action (DESIGN.md table), each row needs exactly one action', () => {
+  const digest = () => image.manifestDigest;
+  const layer = () => image.layerDigest;
+  const rows: Array<[string, string, () => string, (typeof ACTIONS)[number], string?]> = [
+    ['GET manifest by tag', 'GET', () => '/v2/t/app/manifests/exists', 'read'],
+    ['HEAD manifest by tag', 'HEAD', () => '/v2/t/app/manifests/exists', 'read'],
+    ['GET manifest by digest', 'GET', () => `/v2/t/app/manifests/${digest()}`, 'read'],
+    ['GET blob', 'GET', () => `/v2/t/app/blobs/${layer()}`, 'read'],
+    ['HEAD blob', 'HEAD', () => `/v2/t/app/blobs/${layer()}`, 'read'],
+    ['GET tags/list', 'GET', () => '/v2/t/app/tags/list', 'read'],
+    ['GET referrers', 'GET', () => `/v2/t/app/referrers/${digest()}`, 'read'],
+    ['GET upload status', 'GET', () => `/v2/t/app/blobs/uploads/${UPLOAD}`, 'read'],
+    ['POST upload', 'POST', () => '/v2/t/app/blobs/uploads/', 'create'],
+    ['POST mount without from (a plain upload)', 'POST', () => `/v2/t/app/blobs/uploads/?mount=${layer()}`, 'create'],
+    ['PATCH upload', 'PATCH', () => `/v2/t/app/blobs/uploads/${UPLOAD}`, 'create'],
+    ['PUT upload', 'PUT', () => `/v2/t/app/blobs/uploads/${UPLOAD}?digest=${layer()}`, 'create'],
+    ['PUT manifest, new tag', 'PUT', () => '/v2/t/app/manifests/fresh', 'create', BAD_MANIFEST],
+    ['PUT manifest, existing tag', 'PUT', () => '/v2/t/app/manifests/exists', 'update', BAD_MANIFEST],
+    ['PUT manifest by digest', 'PUT', () => `/v2/t/app/manifests/${digest()}`, 'create', BAD_MANIFEST],
+    ['PUT manifest by digest ?tag=new', 'PUT', () => `/v2/t/app/manifests/${digest()}?tag=fresh`, 'create', BAD_MANIFEST],
+    ['PUT manifest by digest ?tag=existing', 'PUT', () => `/v2/t/app/manifests/${digest()}?tag=exists`, 'update', BAD_MANIFEST],
+    ['DELETE manifest by tag', 'DELETE', () => '/v2/t/app/manifests/exists', 'delete'],
+    ['DELETE manifest by digest (absent)', 'DELETE', () => '/v2/t/app/manifests/sha256:0000000000000000000000000000000000000000000000000000000000000000', 'delete'],
+    ['DELETE blob (absent)', 'DELETE', () => '/v2/t/app/blobs/sha256:0000000000000000000000000000000000000000000000000000000000000000', 'delete'],
+    ['DELETE upload session', 'DELETE', () => `/v2/t/app/blobs/uploads/${UPLOAD}`, 'delete'],
+  ];
+
+  it.each(rows)('%s needs %s', async (_name, method, path, needed, body) => {
+    for (const who of ACTIONS) {
+      const { response, forwarded } = await attempt(who, method, path(), body);
+      if (who === needed) {
+        expect([401, 403], `${who}: ${response.body}`).not.toContain(response.status);
+        expect(forwarded, `${who} should reach the upstream`).toBe(true);
+      } else {
+        expect(response.status, `${who}: ${response.body}`).toBe(403);
+        if (method !== 'HEAD') {
+          expect(ociError(response).code).toBe('DENIED');
+          expect(ociError(response).detail).toMatchObject({ reason: 'action-not-granted', action: needed, repository: 't/app' });
+        }
+        expect(forwarded, `${who} must not reach the upstream`).toBe(false);
+      }
+    }
+    const anonymous = await attempt('anonymous', method, path(), body);
+    expect(anonymous.response.status).toBe(401);
+    expect(anonymous.response.headers['www-authenticate']).toBe('Basic realm="zot"');
+    expect(anonymous.forwarded).toBe(false);
+  });
+
+  it('a denied overwrite names the tag and the action', async () => {
+    const { response } = await attempt('create', 'PUT', '/v2/t/app/manifests/exists', BAD_MANIFEST);
+    expect(response.status).toBe(403);
+    expect(ociError(response)).toEqual({
+      code: 'DENIED',
+      message: 'user "create" may not overwrite tag "exists" in repository "t/app" (needs update)',
+      detail: { reason: 'action-not-granted', action: 'update', repository: 't/app', tag: 'exists', pattern: 't/**' },
+    });
+  });
+
+  it('the mount parameter without from is dropped, so a plain upload starts', async () => {
+    const { response } = await attempt('create', 'POST', `/v2/t/app/blobs/uploads/?mount=${image.layerDigest}`);
+    expect(response.status).toBe(202);
+    expect(recorder.requests[0]?.url).toBe('/v2/t/app/blobs/uploads/');
+  });
+});
+
+describe('cross-repository mount: create on the target and read on from', () => {
+  it.each([
+    ['create', 403, false],
+    ['mounter', 201, true],
+  ] as const)('%s → %d', async (who, status, forwarded) => {
+    const path = `/v2/t/app/blobs/uploads/?mount=${image.layerDigest}&from=src/lib`;
+    const result = await attempt(who, 'POST', path);
+    expect(result.response.status).toBe(status);
+    expect(result.forwarded).toBe(forwarded);
+    if (status === 403) expect(ociError(result.response).detail).toMatchObject({ action: 'read', repository: 'src/lib' });
+    else expect(recorder.requests[0]?.url).toBe(`/v2/t/app/blobs/uploads/?mount=${encodeURIComponent(image.layerDigest)}&from=src%2Flib`);
+  });
+});
+
+describe('the rows that are not repository actions', () => {
+  it('GET /v2/: anonymous gets a Basic challenge; a key gets 200; zot UI as guest gets 200', async () => {
+    const anonymous = await attempt('anonymous', 'GET', '/v2/');
+    expect(anonymous.response.status).toBe(401);
+    expect(anonymous.response.headers['www-authenticate']).toBe('Basic realm="zot"');
+    expect(ociError(anonymous.response)).toEqual({ code: 'UNAUTHORIZED', message: 'authentication required', detail: { reason: 'authentication-required' } });
+    const named = await attempt('read', 'GET', '/v2/');
+    expect(named.response.status).toBe(200);
+    expect(named.response.headers['docker-distribution-api-version']).toBe('registry/2.0');
+    const ui = await send(gate.url, { path: '/v2/', headers: { 'x-zot-api-client': 'zot-ui' } });
+    expect(ui.status).toBe(200);
+  });
+
+  it('a 401 to zot UI carries no challenge (no browser Basic prompt)', async () => {
+    const ui = await send(gate.url, { path: '/v2/t/app/tags/list', headers: { 'x-zot-api-client': 'zot-ui' } });
+    expect(ui.status).toBe(401);
+    expect(ui.headers['www-authenticate']).toBeUndefined();
+  });
+
+  it.each([
+    ['anonymous', ['pub/x']],
+    // zot: named users do not inherit anonymousPolicy, so pub/x is not theirs; create alone does not read.
+    ['read', ['t/app']],
+    ['mounter', ['src/lib']],
+    ['admin', ['pub/x', 'src/lib', 't/app']],
+  ] as const)('GET /v2/_catalog as %s lists only readable repositories', async (who, expected) => {
+    const { response } = await attempt(who, 'GET', '/v2/_catalog');
+    expect(response.status).toBe(200);
+    expect(response.json()).toEqual({ repositories: expected });
+  });
+
+  it('GET /v2/_catalog is paginated again after filtering (n, last, Link)', async () => {
+    const first = await attempt('admin', 'GET', '/v2/_catalog?n=2');
+    expect(first.response.json()).toEqual({ repositories: ['pub/x', 'src/lib'] });
+    expect(first.response.headers.link).toBe('</v2/_catalog?n=2&last=src%2Flib>; rel="next"');
+    const second = await attempt('admin', 'GET', '/v2/_catalog?n=2&last=src%2Flib');
+    expect(second.response.json()).toEqual({ repositories: ['t/app'] });
+    expect(second.response.headers.link).toBeUndefined();
+  });
+
+  it.each([
+    ['GET /v2/_zot/ext/mgmt is open to anyone', 'anonymous', 'GET', '/v2/_zot/ext/mgmt', true],
+    ['search needs read on every repository: a partial reader is refused', 'read', 'GET', '/v2/_zot/ext/search?query=x', false],
+    ['search: an admin may', 'admin', 'GET', '/v2/_zot/ext/search?query=x', true],
+    ['cosign key upload: not a plain user', 'create', 'POST', '/v2/_zot/ext/cosign', false],
+    ['cosign key upload: an admin may', 'admin', 'POST', '/v2/_zot/ext/cosign', true],
+    ['notation: not a plain user', 'delete', 'POST', '/v2/_zot/ext/notation', false],
+    ['/metrics: a user not in metrics.users', 'read', 'GET', '/metrics', false],
+    ['/metrics: a user in metrics.users', 'prom', 'GET', '/metrics', true],
+    ['a UI path is forwarded', 'anonymous', 'GET', '/', true],
+  ] as const)('%s', async (_name, who, method, path, allowed) => {
+    const result = await attempt(who, method, path, method === 'POST' ? '{}' : undefined);
+    expect(result.forwarded).toBe(allowed);
+    if (!allowed) expect(result.response.status).toBe(403);
+  });
+
+  it('search refusal says why', async () => {
+    const { response } = await attempt('read', 'GET', '/v2/_zot/ext/search?query=x');
+    expect(ociError(response)).toEqual({
+      code: 'DENIED',
+      message: 'user "read" may not use search, which needs read on every repository',
+      detail: { reason: 'read-all-required' },
+    });
+  });
+
+  it.each([
+    ['an unknown route under /v2/', 'GET', '/v2/t/app/whatever/x'],
+    ['an unknown route under /v2/ for an admin', 'GET', '/v2/t/app/blobs'],
+  ])('%s is denied and never forwarded', async (_name, method, path) => {
+    const result = await attempt('admin', method, path);
+    expect(result.response.status).toBe(403);
+    expect(ociError(result.response).detail.reason).toBe('unknown-route');
+    expect(recorder.requests).toEqual([]);
+  });
+});
