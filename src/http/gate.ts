@@ -10,7 +10,7 @@ import { parseAuthorization } from '../identity/credentials.js';
 import { resolveIdentity, type ApiKeyVerifier, type AuthFailure } from '../identity/resolve.js';
 import type { Identity } from '../identity/types.js';
 import { readableFilter } from '../policy/access.js';
-import { anonymousPolicyExists, authorize, type DecidableRequirement, type Verdict } from '../policy/authorize.js';
+import { authorize, decideBase, type DecidableRequirement, type Verdict } from '../policy/authorize.js';
 import type { Principal } from '../policy/types.js';
 import { parseRequest } from '../registry/parse.js';
 import { requirementOf } from '../registry/requirements.js';
@@ -83,7 +83,7 @@ export function gateHook(deps: GateDeps) {
           reason: requirement.reason,
         });
       case 'base':
-        return void answerBase(request, reply, config, identity);
+        return void answerBase(request, reply, config, principal);
       case 'catalog':
         return void (await answerCatalog(request, reply, deps.upstream, readableFilter(config.accessControl, principal), parsed.request));
       case 'none':
@@ -151,24 +151,14 @@ function refusal(identity: Identity, verdict: Verdict, requirement: Requirement)
   return { status: 403, code: 'DENIED', message: `user "${identity.name}" may not ${what}`, reason: decision.reason, detail };
 }
 
-/**
- * `/v2/` as zot answers it, with one difference: an anonymous client gets a
- * challenge, because clients that see 200 never send the credentials they
- * hold (zot special-cases docker for this; the gate always has keyed users).
- * zot's UI reads 200 as "guest access allowed", so it gets 200 when anonymous
- * reads exist.
- */
-function answerBase(request: FastifyRequest, reply: FastifyReply, config: Config, identity: Identity): void {
-  if (identity.kind === 'anonymous' && !(isZotUi(request) && anonymousPolicyExists(config.accessControl))) {
-    sendOciError(
-      request,
-      reply,
-      { status: 401, code: 'UNAUTHORIZED', message: 'authentication required', reason: 'authentication-required' },
-      { realm: config.auth.realm },
-    );
+function answerBase(request: FastifyRequest, reply: FastifyReply, config: Config, principal: Principal): void {
+  const decision = decideBase(config.accessControl, principal, isZotUi(request));
+  if (!decision.allow) {
+    const error = { status: 401, code: 'UNAUTHORIZED', message: 'authentication required', reason: decision.reason } as const;
+    sendOciError(request, reply, error, { realm: config.auth.realm });
     return;
   }
-  request.gateReason = 'base';
+  request.gateReason = decision.reason;
   reply.code(200).header('docker-distribution-api-version', 'registry/2.0').header('content-type', 'application/json').send('{}');
 }
 

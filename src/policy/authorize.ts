@@ -73,6 +73,18 @@ function fromDecision(decision: Decision): Verdict {
   return { allow: decision.allow, decision };
 }
 
+/**
+ * `/v2/` as zot answers it, with one difference: an anonymous client gets a
+ * challenge, because clients that see 200 never send the credentials they
+ * hold (zot special-cases docker for this; behind the gate every registry has
+ * keyed users). zot's UI reads 200 as "guest access allowed", so it gets 200
+ * when anonymous reads exist.
+ */
+export function decideBase(ac: AccessControl, principal: Principal, fromZotUi: boolean): Decision {
+  const allow = principal.name !== null || (fromZotUi && anonymousPolicyExists(ac));
+  return { allow, reason: allow ? 'base-allowed' : 'authentication-required' };
+}
+
 /** zot's `AnonymousPolicyExists`: does any repository group grant anything to anonymous users? */
 export function anonymousPolicyExists(ac: AccessControl): boolean {
   return Object.values(ac.repositories).some((group) => (group.anonymousPolicy?.length ?? 0) > 0);

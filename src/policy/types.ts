@@ -63,6 +63,10 @@ export type Reason =
   | 'metrics-not-granted'
   | 'read-all-required'
   | 'admin-required'
+  /** `/v2/`: a named identity, or zot's UI as a guest where anonymous reads exist */
+  | 'base-allowed'
+  /** `/v2/` without credentials: a challenge, so clients send the credentials they hold */
+  | 'authentication-required'
   /** an `immutableTags` rule forbids overwriting (or, for non-admins, deleting) the tag */
   | 'tag-immutable';
 
