@@ -26,11 +26,12 @@ async function main(argv: string[]): Promise<number> {
     case 'apikey':
       return apikeyCommand(args, out);
     case undefined:
+      throw new UsageError('a command is needed');
     case 'help':
     case '--help':
     case '-h':
       out(USAGE);
-      return command === undefined ? 2 : 0;
+      return 0;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }

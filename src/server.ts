@@ -10,6 +10,8 @@ import { healthRoutes } from './http/health.js';
 import { sendOciError } from './http/oci-error.js';
 import type { ApiKeyVerifier } from './identity/resolve.js';
 import { forwardPlugin } from './proxy/forward.js';
+import { TagLocks } from './proxy/tag-locks.js';
+import { UploadSessions } from './proxy/upload-sessions.js';
 import type { Upstream } from './proxy/upstream.js';
 
 export interface ServerDeps {
@@ -72,9 +74,10 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   });
 
   healthRoutes(app, deps.upstream);
+  const shared = { config: () => current, upstream: deps.upstream, locks: new TagLocks(), uploads: new UploadSessions() };
   await app.register(forwardPlugin, {
-    upstream: deps.upstream,
-    onRequest: gateHook({ config: () => current, apiKeys: deps.apiKeys, upstream: deps.upstream, now: deps.now ?? (() => new Date()) }),
+    ...shared,
+    onRequest: gateHook({ ...shared, apiKeys: deps.apiKeys, now: deps.now ?? (() => new Date()) }),
   });
 
   app.decorate('reloadConfig', (next: Config) => {

@@ -1,28 +1,34 @@
 /**
  * The one authorization hook. Data flows one way: request → route → identity
  * → decision → (forward | error). Everything it decides comes from the pure
- * core (registry/, policy/); this file only gathers inputs and maps verdicts
- * to responses.
+ * core (registry/, policy/); this file only gathers inputs (including what the
+ * upstream says a tag holds) and maps verdicts to responses.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
 import { parseAuthorization } from '../identity/credentials.js';
 import { resolveIdentity, type ApiKeyVerifier, type AuthFailure } from '../identity/resolve.js';
 import type { Identity } from '../identity/types.js';
-import { readableFilter } from '../policy/access.js';
+import { decideRepository, readableFilter } from '../policy/access.js';
 import { authorize, decideBase, type DecidableRequirement, type Verdict } from '../policy/authorize.js';
 import type { Principal } from '../policy/types.js';
+import { decideUploadSession } from '../policy/uploads.js';
 import { parseRequest } from '../registry/parse.js';
 import { requirementOf } from '../registry/requirements.js';
-import type { ParsedRequest, Requirement } from '../registry/types.js';
+import type { ParsedRequest, RegistryRoute, Requirement } from '../registry/types.js';
 import { fetchCatalog, paginate } from '../proxy/catalog.js';
-import { tagState } from '../proxy/tag-state.js';
-import type { Upstream } from '../proxy/upstream.js';
-import { isZotUi, sendOciError, type OciError } from './oci-error.js';
+import { guardManifestDelete, type ManifestGuardDeps, type ManifestWrite } from '../proxy/manifest-guard.js';
+import type { UploadSessions } from '../proxy/upload-sessions.js';
+import { isZotUi, sendOciError } from './oci-error.js';
+import { refusal } from './refusal.js';
 
 export interface GateContext {
   readonly upstreamUrl: string;
   readonly identity: Identity;
+  readonly principal: Principal;
+  readonly route: RegistryRoute;
+  /** set for manifest PUTs: the forward handler runs the write guard instead of streaming */
+  readonly manifestWrite?: ManifestWrite;
 }
 
 declare module 'fastify' {
@@ -31,10 +37,9 @@ declare module 'fastify' {
   }
 }
 
-export interface GateDeps {
-  readonly config: () => Config;
+export interface GateDeps extends ManifestGuardDeps {
   readonly apiKeys: ApiKeyVerifier;
-  readonly upstream: Upstream;
+  readonly uploads: UploadSessions;
   readonly now: () => Date;
 }
 
@@ -71,8 +76,12 @@ export function gateHook(deps: GateDeps) {
       return void sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message, reason }, challenge);
     }
     const identity = resolution.identity;
-    const requirement = requirementOf(request.method, parsed.request);
     const principal = principalOf(identity);
+    const { route, upstreamUrl } = parsed.request;
+    const requirement = requirementOf(request.method, parsed.request);
+    const pass = (extra: Partial<GateContext> = {}) => {
+      request.gate = { upstreamUrl, identity, principal, route, ...extra };
+    };
 
     switch (requirement.kind) {
       case 'refused':
@@ -85,51 +94,57 @@ export function gateHook(deps: GateDeps) {
       case 'base':
         return void answerBase(request, reply, config, principal);
       case 'catalog':
-        return void (await answerCatalog(request, reply, deps.upstream, readableFilter(config.accessControl, principal), parsed.request));
+        return void (await answerCatalog(request, reply, deps, readableFilter(config.accessControl, principal), parsed.request));
       case 'none':
-        request.gate = { upstreamUrl: parsed.request.upstreamUrl, identity };
-        return;
-      default: {
-        const verdict = await decide(deps.upstream, config, principal, requirement);
-        if ('error' in verdict) return void sendOciError(request, reply, verdict.error);
-        if (!verdict.allow) return void sendOciError(request, reply, refusal(identity, verdict, requirement), challenge);
-        request.gateReason = verdict.decision.reason;
-        request.gate = { upstreamUrl: parsed.request.upstreamUrl, identity };
+        return void pass();
+      default:
+        break;
+    }
+
+    if (route.kind === 'manifest' && request.method === 'PUT') {
+      // The full decision needs the body's digest and the tags' state under a lock: the
+      // forward handler runs it. Refuse here already whoever could neither create nor update.
+      const repository = route.name;
+      const canWrite = (['create', 'update'] as const).some((a) => decideRepository(config.accessControl, principal, repository, a).allow);
+      if (!canWrite) {
+        const decision = decideRepository(config.accessControl, principal, repository, 'create');
+        const what = `push to repository "${repository}" (neither create nor update is granted)`;
+        const error = refusal(identity, { decision, action: 'create', repository, what });
+        return void sendOciError(request, reply, error, challenge);
+      }
+      const tags = requirement.kind === 'tag-write' ? requirement.tags : [];
+      return void pass({ manifestWrite: { repository, tags, upstreamUrl, identity, principal } });
+    }
+
+    const verdict = authorize({ ac: config.accessControl, principal, requirement: requirement as DecidableRequirement });
+    if (!verdict.allow) return void sendOciError(request, reply, refusal(identity, refusedOf(verdict, requirement)), challenge);
+    request.gateReason = verdict.decision.reason;
+
+    if (route.kind === 'manifest' && request.method === 'DELETE') {
+      const guarded = await guardManifestDelete(deps, identity, principal, route.name, route.reference);
+      if ('error' in guarded) return void sendOciError(request, reply, guarded.error, challenge);
+      if (guarded.allowed.tag !== undefined) {
+        request.log.warn({ audit: 'immutable-delete', repository: route.name, tag: guarded.allowed.tag, user: principal.name }, 'admin deletes an immutable tag');
       }
     }
+
+    if (route.kind === 'upload') {
+      const decision = decideUploadSession(deps.uploads.ownerOf(route.name, route.session), principal);
+      if (!decision.allow) {
+        return void sendOciError(request, reply, {
+          status: 404,
+          code: 'BLOB_UPLOAD_UNKNOWN',
+          message: `upload ${route.session} is not known in repository "${route.name}"`,
+          reason: decision.reason,
+        });
+      }
+    }
+    pass();
   };
 }
 
-async function decide(
-  upstream: Upstream,
-  config: Config,
-  principal: Principal,
-  requirement: DecidableRequirement,
-): Promise<Verdict | { error: OciError }> {
-  const existingTags = new Set<string>();
-  if (requirement.kind === 'tag-write') {
-    for (const tag of requirement.tags) {
-      const state = await tagState(upstream, requirement.repository, tag);
-      if (state.kind === 'unknown') {
-        // Fail closed: without knowing whether the tag exists, create and update cannot be told apart.
-        return {
-          error: {
-            status: 503,
-            code: 'UNAVAILABLE',
-            message: `cannot tell whether tag "${tag}" exists in "${requirement.repository}"; nothing was written, retry later`,
-            reason: 'tag-state-unknown',
-            detail: { upstream: state.detail },
-          },
-        };
-      }
-      if (state.kind === 'present') existingTags.add(tag);
-    }
-  }
-  return authorize({ ac: config.accessControl, principal, requirement, existingTags });
-}
-
-function refusal(identity: Identity, verdict: Verdict, requirement: Requirement): OciError {
-  const { decision, check, tag } = verdict;
+function refusedOf(verdict: Verdict, requirement: Requirement) {
+  const { check, tag } = verdict;
   const what =
     check === undefined
       ? requirement.kind === 'metrics'
@@ -140,15 +155,7 @@ function refusal(identity: Identity, verdict: Verdict, requirement: Requirement)
       : tag !== undefined
         ? `overwrite tag "${tag}" in repository "${check.repository}" (needs update)`
         : `${check.action} in repository "${check.repository}"`;
-  const detail = {
-    ...(check ? { action: check.action, repository: check.repository } : {}),
-    ...(tag !== undefined ? { tag } : {}),
-    ...(decision.pattern !== undefined ? { pattern: decision.pattern } : {}),
-  };
-  if (identity.kind === 'anonymous') {
-    return { status: 401, code: 'UNAUTHORIZED', message: `authentication required to ${what}`, reason: decision.reason, detail };
-  }
-  return { status: 403, code: 'DENIED', message: `user "${identity.name}" may not ${what}`, reason: decision.reason, detail };
+  return { decision: verdict.decision, what, ...(check ?? {}), ...(tag !== undefined ? { tag } : {}) };
 }
 
 function answerBase(request: FastifyRequest, reply: FastifyReply, config: Config, principal: Principal): void {
@@ -165,13 +172,13 @@ function answerBase(request: FastifyRequest, reply: FastifyReply, config: Config
 async function answerCatalog(
   request: FastifyRequest,
   reply: FastifyReply,
-  upstream: Upstream,
+  deps: GateDeps,
   readable: (repository: string) => boolean,
   parsed: ParsedRequest,
 ): Promise<void> {
   const n = parsed.query.find(([k]) => k === 'n')?.[1];
   const last = parsed.query.find(([k]) => k === 'last')?.[1] ?? null;
-  const page = paginate((await fetchCatalog(upstream)).filter(readable), n === undefined ? null : Number(n), last);
+  const page = paginate((await fetchCatalog(deps.upstream)).filter(readable), n === undefined ? null : Number(n), last);
   request.gateReason = 'catalog-filtered';
   if (page.link !== null) reply.header('link', page.link);
   reply.code(200).header('content-type', 'application/json').send(JSON.stringify({ repositories: page.repositories }));

@@ -27,10 +27,20 @@ export function findImmutableRule(
   return index < 0 ? null : { index, rule: rules[index] as ImmutableTagRule };
 }
 
+/**
+ * cosign and friends keep signatures, attestations and SBOMs under tags named
+ * after the signed digest, and re-signing rewrites that tag with one more
+ * layer. A broad rule such as `tags: ["*"]` must not freeze them, or an image
+ * could be signed only once; a rule whose tag glob itself starts with
+ * `sha256-` names them on purpose and does apply.
+ */
+export const SIGNATURE_TAG = /^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/;
+
 function appliesTo(rule: ImmutableTagRule, repository: string, tag: string): boolean {
+  const tagGlobs = SIGNATURE_TAG.test(tag) ? rule.tags.filter((pattern) => pattern.startsWith('sha256-')) : rule.tags;
   return (
     rule.repositories.some((pattern) => matchGlob(pattern, repository)) &&
-    rule.tags.some((pattern) => matchGlob(pattern, tag)) &&
+    tagGlobs.some((pattern) => matchGlob(pattern, tag)) &&
     !(rule.except ?? []).some((pattern) => matchGlob(pattern, tag))
   );
 }

@@ -67,6 +67,10 @@ export type Reason =
   | 'base-allowed'
   /** `/v2/` without credentials: a challenge, so clients send the credentials they hold */
   | 'authentication-required'
+  /** the upload session was opened by this identity */
+  | 'upload-owner'
+  /** the upload session is unknown or another identity's */
+  | 'upload-not-owned'
   /** an `immutableTags` rule forbids overwriting (or, for non-admins, deleting) the tag */
   | 'tag-immutable';
 

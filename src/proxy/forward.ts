@@ -1,22 +1,28 @@
 /**
  * Forwarding: @fastify/http-proxy over the upstream pool. Runs only after the
  * gate hook has set `request.gate`; what is sent is the validated, canonical
- * URL the registry parser produced, never the raw request line.
+ * URL the registry parser produced, never the raw request line. Manifest PUTs
+ * take the write guard instead of streaming through.
  */
 import httpProxy from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { sendOciError } from '../http/oci-error.js';
-import { clientResponseHeaders, upstreamRequestHeaders, type ForwardedFor } from './headers.js';
-import type { Upstream } from './upstream.js';
+import { uploadOwnerOf } from '../policy/uploads.js';
+import { parseRequest } from '../registry/parse.js';
+import { forwardedFor } from './forwarded.js';
+import { clientResponseHeaders, relativeLocation, upstreamRequestHeaders } from './headers.js';
+import { guardManifestPut, type ManifestGuardDeps } from './manifest-guard.js';
+import type { UploadSessions } from './upload-sessions.js';
 
-export interface ForwardOptions {
-  readonly upstream: Upstream;
+export interface ForwardOptions extends ManifestGuardDeps {
+  readonly uploads: UploadSessions;
   /** the gate hook, run on every proxied request before anything is forwarded */
   readonly onRequest: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
 export async function forwardPlugin(app: FastifyInstance, options: ForwardOptions): Promise<void> {
+  const { upstream, uploads } = options;
   // Stream every body, whatever its type: Fastify would otherwise buffer the
   // types it has parsers for (a text/plain PATCH hit the body limit, FIELD-NOTES 3).
   // http-proxy re-adds pass-through parsers for `application/json` and `*`.
@@ -25,15 +31,32 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
   // its pass-through parsers (FIELD-NOTES 4).
   app.addHook('onRequest', options.onRequest);
 
+  const origins = (request: FastifyRequest) => {
+    const forwarded = forwardedFor(request);
+    return [upstream.origin, `${forwarded.proto}://${forwarded.host}`];
+  };
+
+  /** An upload URL handed out belongs to whoever asked for it. */
+  const bindUpload = (request: FastifyRequest, location: unknown) => {
+    const gate = request.gate;
+    if (gate === undefined || typeof location !== 'string') return;
+    if (gate.route.kind !== 'upload-start' && gate.route.kind !== 'upload') return;
+    const next = parseRequest('PATCH', relativeLocation(location, origins(request)));
+    if (next.ok && next.request.route.kind === 'upload') {
+      uploads.bind(next.request.route.name, next.request.route.session, uploadOwnerOf(gate.principal));
+    }
+  };
+
   await app.register(httpProxy, {
-    upstream: options.upstream.origin,
-    undici: options.upstream.dispatcher as never,
+    upstream: upstream.origin,
+    undici: upstream.dispatcher as never,
     prefix: '/',
     internalRewriteLocationHeader: false,
     handler: (request, reply, _dest, replyOptions) => {
       const gate = request.gate;
       // Unreachable while the hook is in place; kept so a wiring mistake fails closed.
       if (gate === undefined) throw new Error('forward: request reached the proxy without a gate decision');
+      if (gate.manifestWrite !== undefined) return guardManifestPut(request, reply, gate.manifestWrite, options);
       return reply.from(gate.upstreamUrl, replyOptions);
     },
     replyOptions: {
@@ -41,9 +64,9 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
       queryString: (search: string | undefined) => (search ?? '').replace(/^\?/, ''),
       rewriteRequestHeaders: (request, headers) => upstreamRequestHeaders(headers, forwardedFor(request as FastifyRequest)),
       rewriteHeaders: (headers, request) => {
-        const forwarded = request === undefined ? null : forwardedFor(request as FastifyRequest);
-        const origins = [options.upstream.origin, ...(forwarded ? [`${forwarded.proto}://${forwarded.host}`] : [])];
-        return clientResponseHeaders(headers as OutgoingHttpHeaders, origins) as typeof headers;
+        const out = clientResponseHeaders(headers as OutgoingHttpHeaders, request ? origins(request as FastifyRequest) : [upstream.origin]);
+        if (request) bindUpload(request as FastifyRequest, out.location);
+        return out as typeof headers;
       },
       onError: (reply, { error }) => {
         reply.request.log.warn({ err: error }, 'upstream request failed');
@@ -56,10 +79,4 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
       },
     },
   });
-}
-
-/** The name and scheme the client used; Caddy in front sets `X-Forwarded-Proto`. */
-export function forwardedFor(request: FastifyRequest): ForwardedFor {
-  const proto = request.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
-  return { host: request.headers.host ?? 'localhost', proto, clientIp: request.ip };
 }

@@ -39,3 +39,31 @@ export async function tagState(upstream: Upstream, repository: string, tag: stri
     return { kind: 'unknown', detail: (error as Error).message };
   }
 }
+
+/** Every tag of a repository, following the registry's pagination; null when it cannot tell. */
+export async function listTags(upstream: Upstream, repository: string): Promise<string[] | null> {
+  const tags: string[] = [];
+  let last: string | null = null;
+  for (let page = 0; page < 1000; page++) {
+    try {
+      const query: string = `n=1000${last === null ? '' : `&last=${encodeURIComponent(last)}`}`;
+      const response = await upstream.request({ method: 'GET', path: `/v2/${repository}/tags/list?${query}` });
+      if (response.statusCode === 404) {
+        await response.body.dump();
+        return tags;
+      }
+      if (response.statusCode !== 200) {
+        await response.body.dump();
+        return null;
+      }
+      const body = (await response.body.json()) as { tags?: unknown };
+      const batch = Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : [];
+      tags.push(...batch);
+      if (batch.length === 0 || response.headers.link === undefined) return tags;
+      last = batch[batch.length - 1]!;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}

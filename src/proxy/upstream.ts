@@ -9,7 +9,12 @@ export interface Upstream {
   /** the dispatcher proxied requests use */
   readonly dispatcher: Dispatcher;
   /** a request the gate makes on its own behalf; the body is always consumed or dumped by the caller */
-  request(options: { method: 'GET' | 'HEAD'; path: string; headers?: Record<string, string> }): Promise<Dispatcher.ResponseData>;
+  request(options: {
+    method: 'GET' | 'HEAD' | 'PUT' | 'DELETE';
+    path: string;
+    headers?: Record<string, string | string[] | undefined>;
+    body?: Buffer;
+  }): Promise<Dispatcher.ResponseData>;
   close(): Promise<void>;
 }
 

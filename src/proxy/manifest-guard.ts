@@ -1,0 +1,145 @@
+/**
+ * The manifest write path: read the body (manifests only, capped), hash it,
+ * take the per-tag locks, ask the upstream what each tag holds, decide, and
+ * only then write — all before the lock is released, so two PUTs to one new
+ * tag cannot both see it absent.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import type { Config } from '../config/types.js';
+import type { Identity } from '../identity/types.js';
+import { refusal } from '../http/refusal.js';
+import { sendOciError, type OciError } from '../http/oci-error.js';
+import { decideManifestDelete, decideManifestWrite, type TagHolding, type WriteVerdict } from '../policy/manifest-write.js';
+import { findImmutableRule } from '../policy/immutable.js';
+import type { Principal } from '../policy/types.js';
+import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { forwardedFor } from './forwarded.js';
+import { tagKey, type TagLocks } from './tag-locks.js';
+import { listTags, tagState } from './tag-state.js';
+import type { Upstream } from './upstream.js';
+
+/** OCI dist-spec: registries SHOULD accept manifests up to 4 MiB; larger are refused, not buffered. */
+export const MANIFEST_LIMIT_BYTES = 4 * 1024 * 1024;
+
+export interface ManifestGuardDeps {
+  readonly upstream: Upstream;
+  readonly locks: TagLocks;
+  readonly config: () => Config;
+}
+
+export interface ManifestWrite {
+  readonly repository: string;
+  readonly tags: readonly string[];
+  readonly upstreamUrl: string;
+  readonly identity: Identity;
+  readonly principal: Principal;
+}
+
+const unknownState = (what: string, detail: string): OciError => ({
+  status: 503,
+  code: 'UNAVAILABLE',
+  message: `cannot tell ${what}; nothing was written, retry later`,
+  reason: 'tag-state-unknown',
+  detail: { upstream: detail },
+});
+
+export async function guardManifestPut(request: FastifyRequest, reply: FastifyReply, write: ManifestWrite, deps: ManifestGuardDeps): Promise<void> {
+  const body = await readCapped(request.body as Readable | undefined, request.headers['content-length']);
+  if (body === null) {
+    return void sendOciError(request, reply, {
+      status: 413,
+      code: 'MANIFEST_INVALID',
+      message: `manifest larger than ${MANIFEST_LIMIT_BYTES} bytes`,
+      reason: 'manifest-too-large',
+    });
+  }
+  const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  const release = await deps.locks.acquire(write.tags.map((tag) => tagKey(write.repository, tag)));
+  try {
+    const tags: Array<{ tag: string; holding: TagHolding }> = [];
+    for (const tag of write.tags) {
+      const state = await tagState(deps.upstream, write.repository, tag);
+      if (state.kind === 'absent') tags.push({ tag, holding: { kind: 'absent' } });
+      else if (state.kind === 'present' && state.digest !== null) tags.push({ tag, holding: { kind: 'present', digest: state.digest } });
+      // Fail closed: without the current digest, create, update and re-push cannot be told apart.
+      else return void sendOciError(request, reply, unknownState(`whether tag "${tag}" exists in "${write.repository}"`, state.kind === 'unknown' ? state.detail : 'no digest'));
+    }
+    const config = deps.config();
+    const verdict = decideManifestWrite({ ac: config.accessControl, immutableTags: config.immutableTags, principal: write.principal, repository: write.repository, digest, tags });
+    if (!verdict.allow) return void sendOciError(request, reply, refusal(write.identity, refusedWrite(verdict)));
+    request.gateReason = verdict.identical === true ? 'identical-repush' : verdict.decision.reason;
+    await relay(request, reply, deps, write.upstreamUrl, body);
+  } finally {
+    release();
+  }
+}
+
+function refusedWrite(verdict: WriteVerdict) {
+  const what =
+    verdict.action === 'update' && verdict.tag !== undefined
+      ? `overwrite tag "${verdict.tag}" in repository "${verdict.repository}" (needs update)`
+      : `${verdict.action} in repository "${verdict.repository}"`;
+  return { ...verdict, what };
+}
+
+/**
+ * A DELETE that would remove an immutable tag — by its name, or by the digest
+ * such a tag points at — needs an admin (Quay PROJQUAY-10504). Returns the
+ * refusal to send, or null to go on.
+ */
+export async function guardManifestDelete(
+  deps: ManifestGuardDeps,
+  identity: Identity,
+  principal: Principal,
+  repository: string,
+  reference: { kind: 'tag'; tag: string } | { kind: 'digest'; digest: string },
+): Promise<{ error: OciError } | { allowed: WriteVerdict }> {
+  const config = deps.config();
+  const frozen = (tag: string) => findImmutableRule(config.immutableTags, repository, tag) !== null;
+  let frozenTags: string[] = [];
+  if (reference.kind === 'tag') {
+    frozenTags = frozen(reference.tag) ? [reference.tag] : [];
+  } else if (config.immutableTags.length > 0) {
+    const tags = await listTags(deps.upstream, repository);
+    if (tags === null) return { error: unknownState(`which tags point at ${reference.digest} in "${repository}"`, 'tag list failed') };
+    for (const tag of tags.filter(frozen)) {
+      const state = await tagState(deps.upstream, repository, tag);
+      if (state.kind === 'unknown' || (state.kind === 'present' && state.digest === null)) {
+        return { error: unknownState(`what tag "${tag}" points at in "${repository}"`, state.kind === 'unknown' ? state.detail : 'no digest') };
+      }
+      if (state.kind === 'present' && state.digest === reference.digest) frozenTags.push(tag);
+    }
+  }
+  const verdict = decideManifestDelete({ ac: config.accessControl, immutableTags: config.immutableTags, principal, repository, frozenTags });
+  if (!verdict.allow) {
+    const what = `delete in repository "${repository}"`;
+    return { error: refusal(identity, { ...verdict, what }) };
+  }
+  return { allowed: verdict };
+}
+
+async function relay(request: FastifyRequest, reply: FastifyReply, deps: ManifestGuardDeps, path: string, body: Buffer): Promise<void> {
+  const forwarded = forwardedFor(request);
+  const headers = upstreamRequestHeaders(request.headers, forwarded);
+  headers['content-length'] = String(body.length);
+  const response = await deps.upstream.request({ method: 'PUT', path, headers, body });
+  const payload = Buffer.from(await response.body.arrayBuffer());
+  const origins = [deps.upstream.origin, `${forwarded.proto}://${forwarded.host}`];
+  reply.code(response.statusCode).headers(clientResponseHeaders(response.headers, origins)).send(payload);
+}
+
+/** The whole body, or null when it is larger than the manifest limit. */
+async function readCapped(stream: Readable | undefined, contentLength: string | undefined): Promise<Buffer | null> {
+  if (stream === undefined) return Buffer.alloc(0);
+  if (contentLength !== undefined && Number(contentLength) > MANIFEST_LIMIT_BYTES) return null;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > MANIFEST_LIMIT_BYTES) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
