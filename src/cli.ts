@@ -6,7 +6,6 @@
 import { apikeyCommand } from './commands/apikey.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { explainCommand } from './commands/explain.js';
-import { serveCommand } from './commands/serve.js';
 import { USAGE, UsageError } from './commands/usage.js';
 import { ConfigError } from './config/load.js';
 import { GateError } from './errors.js';
@@ -18,7 +17,8 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
     case 'serve':
-      return serveCommand(args);
+      // loaded only here: the other commands need neither fastify nor undici
+      return (await import('./commands/serve.js')).serveCommand(args);
     case 'check-config':
       return checkConfigCommand(args, out, err);
     case 'explain':

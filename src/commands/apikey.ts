@@ -4,7 +4,7 @@
  * gate reads, which picks changes up within a second or two.
  */
 import { join } from 'node:path';
-import { parseDuration } from '../config/duration.js';
+import { formatDuration, parseDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import { GateError } from '../errors.js';
 import { API_KEY_STORE_FILE, ApiKeyStore } from '../identity/apikey-store.js';
@@ -52,7 +52,7 @@ async function create(args: string[], out: Out): Promise<number> {
     scopes,
     ...(values.groups !== undefined ? { groups: list(values.groups) } : {}),
   });
-  out(values.json === true ? JSON.stringify({ ...toZotApiKey(record, now, 'zot-gate-cli'), apiKey: key }) : key);
+  out(values.json === true ? JSON.stringify({ ...toZotApiKey(record, now), apiKey: key }) : key);
   return 0;
 }
 
@@ -62,7 +62,7 @@ function expiry(text: string | undefined, maxMs: number | null, now: Date): Date
   const ms = parseDuration(text);
   if (ms === null || ms === 0) throw new UsageError(`--expires ${JSON.stringify(text)} is not a duration such as 30d or 12h`);
   if (maxMs !== null && ms > maxMs) {
-    throw new GateError('APIKEY_LIFETIME', `--expires ${text} is longer than auth.apikey.maxLifetime allows`, { status: 400 });
+    throw new GateError('APIKEY_LIFETIME', `--expires ${text} is longer than auth.apikey.maxLifetime (${formatDuration(maxMs)})`, { status: 400 });
   }
   return new Date(now.getTime() + ms);
 }
