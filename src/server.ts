@@ -8,7 +8,12 @@ import type { Config } from './config/types.js';
 import { gateHook } from './http/gate.js';
 import { healthRoutes } from './http/health.js';
 import { sendOciError } from './http/oci-error.js';
-import type { ApiKeyVerifier } from './identity/resolve.js';
+import cookie from '@fastify/cookie';
+import type { KeyStore } from './identity/apikey-store.js';
+import { loginRoutes } from './sso/login-routes.js';
+import { OidcClient } from './sso/oidc-client.js';
+import { loadSessionKey } from './sso/session-key.js';
+import { Sessions } from './sso/sessions.js';
 import { forwardPlugin } from './proxy/forward.js';
 import { TagLocks } from './proxy/tag-locks.js';
 import { UploadSessions } from './proxy/upload-sessions.js';
@@ -17,7 +22,7 @@ import type { Upstream } from './proxy/upstream.js';
 export interface ServerDeps {
   readonly logger: FastifyBaseLogger;
   readonly upstream: Upstream;
-  readonly apiKeys: ApiKeyVerifier;
+  readonly apiKeys: KeyStore;
   readonly now?: () => Date;
 }
 
@@ -36,6 +41,8 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     },
     // Bodies are streamed, never parsed, on proxied routes; this bounds the gate's own JSON routes.
     bodyLimit: 1024 * 1024,
+    // Caddy runs on the same host: trust its X-Forwarded-For so logs and zot see the client's address.
+    trustProxy: 'loopback',
     frameworkErrors: (error, request, reply) => {
       sendOciError(request, reply, { status: 400, code: 'UNSUPPORTED', message: error.message, reason: 'malformed-request' });
     },
@@ -49,7 +56,8 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     request.log.info(
       {
         method: request.method,
-        url: request.raw.url,
+        // the path only: upload URLs carry distribution's `_state` in their query
+        url: (request.raw.url ?? '').split('?')[0],
         status: reply.statusCode,
         user: identity?.kind === 'user' ? identity.name : null,
         reason: request.gateReason,
@@ -74,10 +82,21 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   });
 
   healthRoutes(app, deps.upstream);
-  const shared = { config: () => current, upstream: deps.upstream, locks: new TagLocks(), uploads: new UploadSessions() };
+  await app.register(cookie);
+  const now = deps.now ?? (() => new Date());
+  const sessions = new Sessions({
+    key: await loadSessionKey(config.dataDir),
+    maxAgeMs: () => current.auth.sessionMaxAgeMs,
+    secure: (request) => current.externalUrl?.startsWith('https:') === true || request.headers['x-forwarded-proto'] === 'https',
+    now,
+  });
+  const providers = new Map((config.auth.openid?.providers ?? []).map((p) => [p.id, new OidcClient(p)] as const));
+  loginRoutes(app, { config: () => current, providers, sessions, setUserGroups: (user, groups) => deps.apiKeys.setUserGroups(user, groups) });
+
+  const shared = { config: () => current, upstream: deps.upstream, locks: new TagLocks(), uploads: new UploadSessions(), sessions };
   await app.register(forwardPlugin, {
     ...shared,
-    onRequest: gateHook({ ...shared, apiKeys: deps.apiKeys, now: deps.now ?? (() => new Date()) }),
+    onRequest: gateHook({ ...shared, apiKeys: deps.apiKeys, now }),
   });
 
   app.decorate('reloadConfig', (next: Config) => {

@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
 import { parseAuthorization } from '../identity/credentials.js';
 import { resolveIdentity, type ApiKeyVerifier, type AuthFailure } from '../identity/resolve.js';
-import type { Identity } from '../identity/types.js';
+import { ANONYMOUS, type Identity } from '../identity/types.js';
 import { decideRepository, readableFilter } from '../policy/access.js';
 import { authorize, decideBase, type DecidableRequirement, type Verdict } from '../policy/authorize.js';
 import type { Principal } from '../policy/types.js';
@@ -19,6 +19,7 @@ import type { ParsedRequest, RegistryRoute, Requirement } from '../registry/type
 import { fetchCatalog, paginate } from '../proxy/catalog.js';
 import { guardManifestDelete, type ManifestGuardDeps, type ManifestWrite } from '../proxy/manifest-guard.js';
 import type { UploadSessions } from '../proxy/upload-sessions.js';
+import type { Sessions } from '../sso/sessions.js';
 import { isZotUi, sendOciError } from './oci-error.js';
 import { refusal } from './refusal.js';
 
@@ -39,6 +40,7 @@ declare module 'fastify' {
 
 export interface GateDeps extends ManifestGuardDeps {
   readonly apiKeys: ApiKeyVerifier;
+  readonly sessions: Sessions;
   readonly uploads: UploadSessions;
   readonly now: () => Date;
 }
@@ -66,7 +68,9 @@ export function gateHook(deps: GateDeps) {
     }
 
     const credentials = parseAuthorization(request.raw.rawHeaders);
-    const resolution = credentials.ok ? resolveIdentity(credentials.credentials, deps) : credentials;
+    const resolution = credentials.ok
+      ? resolveIdentity(credentials.credentials, { ...deps, maxKeyLifetimeMs: config.auth.apikeyMaxLifetimeMs })
+      : credentials;
     if (!resolution.ok) {
       request.log.info({ authFailure: resolution.reason }, 'authentication failed');
       // zot's failDelay: slow down guessing, on failures only.
@@ -75,7 +79,7 @@ export function gateHook(deps: GateDeps) {
       const reason = resolution.reason in CLIENT_FACING ? resolution.reason : 'invalid-credentials';
       return void sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message, reason }, challenge);
     }
-    const identity = resolution.identity;
+    const identity = resolution.identity.kind === 'anonymous' ? await sessionIdentity(request, deps.sessions) : resolution.identity;
     const principal = principalOf(identity);
     const { route, upstreamUrl } = parsed.request;
     const requirement = requirementOf(request.method, parsed.request);
@@ -141,6 +145,16 @@ export function gateHook(deps: GateDeps) {
     }
     pass();
   };
+}
+
+/**
+ * zot's rule, and a CSRF guard: a browser session counts on registry routes
+ * only with zot's UI header, which a cross-site form or image cannot send.
+ */
+async function sessionIdentity(request: FastifyRequest, sessions: Sessions): Promise<Identity> {
+  if (!isZotUi(request)) return ANONYMOUS;
+  const session = await sessions.read(request);
+  return session === null ? ANONYMOUS : { kind: 'user', name: session.user, groups: session.groups, method: 'session' };
 }
 
 function refusedOf(verdict: Verdict, requirement: Requirement) {

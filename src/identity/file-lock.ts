@@ -109,10 +109,16 @@ function parseOwner(text: string): LockOwner | null {
   return null;
 }
 
+/**
+ * A holder on this host is judged by whether it lives, never by age: a live
+ * process that stalled (a paused VM, a sleeping laptop) could otherwise wake
+ * and rename stale content over a newer write, bringing a revoked key back.
+ * A holder on another host (a shared volume) can only be judged by age.
+ */
 function isStale(held: HeldLock, staleMs: number): boolean {
+  if (held.owner !== null && held.owner.host === hostname()) return !isAlive(held.owner.pid);
   const since = held.owner?.time ?? held.mtimeMs;
-  if (Date.now() - since > staleMs) return true;
-  return held.owner !== null && held.owner.host === hostname() && !isAlive(held.owner.pid);
+  return Date.now() - since > staleMs;
 }
 
 function isAlive(pid: number): boolean {

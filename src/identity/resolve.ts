@@ -36,6 +36,8 @@ const API_KEY_PREFIX = 'zak_';
 export interface ResolveDeps {
   readonly apiKeys: ApiKeyVerifier;
   readonly now: () => Date;
+  /** `auth.apikey.maxLifetime`: applies to keys already made too, so lowering it takes effect */
+  readonly maxKeyLifetimeMs?: number | null;
 }
 
 export function resolveIdentity(credentials: Credentials, deps: ResolveDeps): Resolution {
@@ -55,6 +57,8 @@ function resolveBasic(username: string, password: string, deps: ResolveDeps): Re
   const now = deps.now();
   const found = deps.apiKeys.lookup(password, now);
   if (!found.ok) return { ok: false, reason: found.reason };
+  const max = deps.maxKeyLifetimeMs ?? null;
+  if (max !== null && Date.parse(found.record.createdAt) + max <= now.getTime()) return { ok: false, reason: 'expired-key' };
   // zot binds a key to its owner: the username sent with it must be the owner's.
   if (found.record.owner !== username) return { ok: false, reason: 'username-mismatch' };
   deps.apiKeys.recordUse(found.record.id, now);

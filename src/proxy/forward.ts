@@ -10,7 +10,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { sendOciError } from '../http/oci-error.js';
 import { uploadOwnerOf } from '../policy/uploads.js';
 import { parseRequest } from '../registry/parse.js';
-import { forwardedFor } from './forwarded.js';
+import { clientOrigin, forwardedFor } from './forwarded.js';
 import { clientResponseHeaders, relativeLocation, upstreamRequestHeaders } from './headers.js';
 import { guardManifestPut, type ManifestGuardDeps } from './manifest-guard.js';
 import type { UploadSessions } from './upload-sessions.js';
@@ -31,10 +31,7 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
   // its pass-through parsers (FIELD-NOTES 4).
   app.addHook('onRequest', options.onRequest);
 
-  const origins = (request: FastifyRequest) => {
-    const forwarded = forwardedFor(request);
-    return [upstream.origin, `${forwarded.proto}://${forwarded.host}`];
-  };
+  const origins = (request: FastifyRequest) => [upstream.origin, clientOrigin(request)];
 
   /** An upload URL handed out belongs to whoever asked for it. */
   const bindUpload = (request: FastifyRequest, location: unknown) => {
@@ -60,6 +57,8 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
       return reply.from(gate.upstreamUrl, replyOptions);
     },
     replyOptions: {
+      // reply-from retries a GET answered 503 up to ten times by default; the client decides about retries.
+      retryDelay: () => null,
       // The canonical URL carries the only query that may be sent; never fall back to the raw one.
       queryString: (search: string | undefined) => (search ?? '').replace(/^\?/, ''),
       rewriteRequestHeaders: (request, headers) => upstreamRequestHeaders(headers, forwardedFor(request as FastifyRequest)),

@@ -3,7 +3,25 @@ import type { FastifyRequest } from 'fastify';
 import type { ForwardedFor } from './headers.js';
 
 /** Caddy in front sets `X-Forwarded-Proto: https`; the Host it passes through is the client's. */
+export function clientOrigin(request: FastifyRequest): string {
+  const proto = request.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
+  return `${proto}://${request.headers.host ?? 'localhost'}`;
+}
+
 export function forwardedFor(request: FastifyRequest): ForwardedFor {
   const proto = request.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
-  return { host: request.headers.host ?? 'localhost', proto, clientIp: request.ip };
+  return { host: request.headers.host ?? 'localhost', proto, clientIp: clientIp(request) };
+}
+
+/**
+ * The client's address (Caddy's X-Forwarded-For is trusted from loopback).
+ * Read defensively: once the client has gone, the socket has no address and
+ * Fastify's `request.ip` throws.
+ */
+function clientIp(request: FastifyRequest): string {
+  try {
+    return request.ip ?? '';
+  } catch {
+    return '';
+  }
 }

@@ -15,7 +15,7 @@ import { decideManifestDelete, decideManifestWrite, type TagHolding, type WriteV
 import { findImmutableRule } from '../policy/immutable.js';
 import type { Principal } from '../policy/types.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
-import { forwardedFor } from './forwarded.js';
+import { clientOrigin, forwardedFor } from './forwarded.js';
 import { tagKey, type TagLocks } from './tag-locks.js';
 import { listTags, tagState } from './tag-state.js';
 import type { Upstream } from './upstream.js';
@@ -126,7 +126,7 @@ async function relay(request: FastifyRequest, reply: FastifyReply, deps: Manifes
   headers['content-length'] = String(body.length);
   const response = await deps.upstream.request({ method: 'PUT', path, headers, body });
   const payload = Buffer.from(await response.body.arrayBuffer());
-  const origins = [deps.upstream.origin, `${forwarded.proto}://${forwarded.host}`];
+  const origins = [deps.upstream.origin, clientOrigin(request)];
   reply.code(response.statusCode).headers(clientResponseHeaders(response.headers, origins)).send(payload);
 }
 

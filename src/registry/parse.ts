@@ -52,7 +52,24 @@ export function parseRequest(method: string, rawUrl: string): ParseResult {
   const guarded = guardUiPath(path);
   if (guarded !== null) return { ok: false, invalid: guarded };
   // Forwarded raw: zot's UI assets carry no registry data.
-  return accept({ route: { kind: 'ui' }, upstreamUrl: rawUrl, query: [...new URLSearchParams(rawQuery)] });
+  return acceptRaw({ kind: 'ui' }, rawUrl, rawQuery);
+}
+
+/**
+ * A target forwarded as received (UI paths, extension queries) must at least
+ * decode: the proxy decodes it to build the upstream URL, and `%ff` or a lone
+ * `%` would otherwise surface as a 500 there instead of a 400 here.
+ */
+function acceptRaw(route: RegistryRoute, upstreamUrl: string, rawQuery: string): ParseResult {
+  try {
+    decodeURIComponent(upstreamUrl);
+  } catch {
+    return {
+      ok: false,
+      invalid: { code: 'UNSUPPORTED', message: 'the request target has a malformed percent-encoding', reason: 'undecodable-target' },
+    };
+  }
+  return accept({ route, upstreamUrl, query: [...new URLSearchParams(rawQuery)] });
 }
 
 function parseV2(method: string, path: string, rawQuery: string): ParseResult {
@@ -64,8 +81,7 @@ function parseV2(method: string, path: string, rawQuery: string): ParseResult {
   if (route.kind === 'unknown') return accept({ route, upstreamUrl: path, query: [] });
   if (route.kind === 'extension') {
     // Extensions are gated as a whole (requirements.ts); their query is their own.
-    const upstreamUrl = rawQuery === '' ? path : `${path}?${rawQuery}`;
-    return accept({ route, upstreamUrl, query: [...new URLSearchParams(rawQuery)] });
+    return acceptRaw(route, rawQuery === '' ? path : `${path}?${rawQuery}`, rawQuery);
   }
   const kept = keepQuery(method, route, new URLSearchParams(rawQuery));
   if (!kept.ok) return kept;

@@ -61,7 +61,7 @@ describe('withFileLock', () => {
   });
 
   it.each([
-    ['older than 10 s', () => ownerText({ pid: process.pid, host: hostname(), time: Date.now() - 10_001 })],
+    ['from another host, older than 10 s', () => ownerText({ pid: process.pid, host: 'other-host', time: Date.now() - 10_001 })],
     ['held by a dead pid on this host', () => ownerText({ pid: deadPid(), host: hostname(), time: Date.now() })],
   ])('takes over a lock %s', async (_, text) => {
     await writeFile(lockPath, text());
@@ -80,6 +80,8 @@ describe('withFileLock', () => {
 
   const live: [string, () => string, string][] = [
     ['a live pid on this host', () => ownerText({ pid: process.pid, host: hostname(), time: Date.now() }), `pid ${process.pid} on ${hostname()}`],
+    // a stalled but live holder is never robbed: it could wake and rename stale content over a newer write
+    ['a live pid on this host, however old', () => ownerText({ pid: process.pid, host: hostname(), time: Date.now() - 60_000 }), `pid ${process.pid} on ${hostname()}`],
     ['a dead pid on another host (its own pid namespace)', () => ownerText({ pid: deadPid(), host: 'other-host', time: Date.now() }), 'on other-host'],
     ['an unwritten lock file younger than 10 s', () => '', 'a process that has not written its pid yet'],
   ];

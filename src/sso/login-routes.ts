@@ -1,0 +1,134 @@
+/**
+ * zot's browser login paths and behaviour: `GET /zot/auth/login?provider=…&callback_ui=…`,
+ * `GET /zot/auth/callback/<provider>`, `POST /zot/auth/logout`. Authorization
+ * code flow with PKCE (S256), state and nonce, all checked by openid-client.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import * as client from 'openid-client';
+import type { Config } from '../config/types.js';
+import { isGateError } from '../errors.js';
+import { safeCallbackUi } from '../policy/redirect.js';
+import { clientOrigin } from '../proxy/forwarded.js';
+import { loginIdentity } from './claims.js';
+import { messagePage } from './html.js';
+import type { OidcClient } from './oidc-client.js';
+import type { Sessions } from './sessions.js';
+
+export interface LoginDeps {
+  readonly config: () => Config;
+  readonly providers: ReadonlyMap<string, OidcClient>;
+  readonly sessions: Sessions;
+  /** records the groups a login brought, so every API key of the user carries them */
+  readonly setUserGroups: (user: string, groups: readonly string[]) => Promise<void>;
+}
+
+/** The origin clients use: `externalUrl`, else what this request came in on. */
+export function originOf(request: FastifyRequest, config: Config): string {
+  return config.externalUrl ?? clientOrigin(request);
+}
+
+export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
+  app.get('/zot/auth/login', async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>;
+    const providerId = query.provider ?? [...deps.providers.keys()][0] ?? '';
+    const oidc = deps.providers.get(providerId);
+    if (oidc === undefined) return html(reply, 400, messagePage('Unknown login provider', `No login provider named "${providerId}" is configured.`));
+    const config = deps.config();
+    const origin = originOf(request, config);
+    let configuration: client.Configuration;
+    try {
+      configuration = await oidc.configuration();
+    } catch (error) {
+      return idpDown(request, reply, oidc, error);
+    }
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const callbackUi = safeCallbackUi(query.callback_ui, config.auth.openid?.callbackAllowOrigins ?? [], origin);
+    await deps.sessions.startLogin(request, reply, { provider: providerId, state, nonce, verifier, callbackUi });
+    const url = client.buildAuthorizationUrl(configuration, {
+      redirect_uri: `${origin}/zot/auth/callback/${providerId}`,
+      scope: oidc.provider.scopes.join(' '),
+      response_type: 'code',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    });
+    return reply.redirect(url.href, 302);
+  });
+
+  app.get('/zot/auth/callback/:provider', async (request, reply) => {
+    const { provider: providerId } = request.params as { provider: string };
+    const oidc = deps.providers.get(providerId);
+    const login = await deps.sessions.finishLogin(request, reply);
+    if (oidc === undefined || login === null || login.provider !== providerId) {
+      return html(reply, 400, messagePage('Login expired', 'This sign-in link is no longer valid. Start again.', { href: '/-/account', label: 'Sign in' }));
+    }
+    const config = deps.config();
+    const origin = originOf(request, config);
+    try {
+      const configuration = await oidc.configuration();
+      const current = new URL(`${origin}${request.raw.url ?? ''}`);
+      const tokens = await client.authorizationCodeGrant(configuration, current, {
+        pkceCodeVerifier: login.verifier,
+        expectedState: login.state,
+        expectedNonce: login.nonce,
+        idTokenExpected: true,
+      });
+      const claims = tokens.claims();
+      if (claims === undefined) throw new Error('no ID token');
+      const userinfo = await client.fetchUserInfo(configuration, tokens.access_token, claims.sub);
+      const who = loginIdentity(claims, userinfo, oidc.provider.claimMapping);
+      if (who === null) {
+        request.log.warn({ claim: oidc.provider.claimMapping.username }, 'login without a username claim');
+        return html(reply, 403, messagePage('Login refused', `${oidc.provider.name} did not say who you are (no "${oidc.provider.claimMapping.username}" claim).`));
+      }
+      await deps.setUserGroups(who.username, who.groups);
+      await deps.sessions.issue(request, reply, { user: who.username, groups: who.groups, provider: providerId });
+      request.log.info({ audit: 'login', user: who.username, groups: who.groups, provider: providerId }, 'login');
+      return reply.redirect(login.callbackUi, 302);
+    } catch (error) {
+      if (isGateError(error, 'IDP_UNAVAILABLE')) return idpDown(request, reply, oidc, error);
+      request.log.warn({ err: error }, 'login callback refused');
+      return html(reply, 400, messagePage('Login failed', 'The sign-in could not be completed. Start again.', { href: '/-/account', label: 'Sign in' }));
+    }
+  });
+
+  app.post('/zot/auth/logout', async (request, reply) => {
+    const session = await deps.sessions.read(request);
+    deps.sessions.clear(request, reply);
+    if (session !== null) request.log.info({ audit: 'logout', user: session.user }, 'logout');
+    return reply.code(200).send({ endSessionUrl: await endSessionUrl(deps, session?.provider, originOf(request, deps.config())) });
+  });
+}
+
+/** zot's logout answer: the IdP's end-session URL, or nothing when the IdP has none or is down. */
+export async function endSessionUrl(deps: LoginDeps, providerId: string | undefined, origin: string): Promise<string | undefined> {
+  const oidc = providerId === undefined ? undefined : deps.providers.get(providerId);
+  if (oidc === undefined) return undefined;
+  try {
+    const configuration = await oidc.configuration();
+    if (configuration.serverMetadata().end_session_endpoint === undefined) return undefined;
+    return client.buildEndSessionUrl(configuration, { client_id: configuration.clientMetadata().client_id, post_logout_redirect_uri: `${origin}/-/account` }).href;
+  } catch {
+    return undefined;
+  }
+}
+
+function idpDown(request: FastifyRequest, reply: FastifyReply, oidc: OidcClient, error: unknown) {
+  request.log.warn({ err: error, provider: oidc.provider.id }, 'identity provider unavailable');
+  return html(
+    reply.header('retry-after', '10'),
+    503,
+    messagePage(
+      'Sign-in is unavailable',
+      `${oidc.provider.name} cannot be reached right now, so nobody can sign in. Pulls and pushes with API keys keep working. Try again in a minute.`,
+      { href: request.raw.url ?? '/zot/auth/login', label: 'Try again' },
+    ),
+  );
+}
+
+function html(reply: FastifyReply, status: number, body: string) {
+  return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
+}

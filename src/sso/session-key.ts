@@ -1,0 +1,32 @@
+/**
+ * The key that seals session cookies: 32 random bytes in `<dataDir>/session.key`,
+ * made 0600 on first start and kept, so a restart does not log everyone out.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GateError } from '../errors.js';
+
+export const SESSION_KEY_FILE = 'session.key';
+
+export async function loadSessionKey(dataDir: string): Promise<Uint8Array> {
+  const path = join(dataDir, SESSION_KEY_FILE);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    // `wx`: of two processes starting at once, exactly one creates the key.
+    const handle = await open(path, 'wx', 0o600);
+    try {
+      await handle.writeFile(randomBytes(32).toString('base64url'));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new GateError('SESSION_KEY', `cannot create ${path}`, { cause: error });
+    }
+  }
+  const key = Buffer.from((await readFile(path, 'utf8')).trim(), 'base64url');
+  if (key.length !== 32) throw new GateError('SESSION_KEY', `${path} does not hold a 32-byte key; remove it to make a new one`);
+  return new Uint8Array(key);
+}
