@@ -81,7 +81,6 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     sendOciError(request, reply, { status: 405, code: 'UNSUPPORTED', message: `method ${request.method} is not supported`, reason: 'method-not-allowed' });
   });
 
-  healthRoutes(app, deps.upstream);
   await app.register(cookie);
   const now = deps.now ?? (() => new Date());
   const sessions = new Sessions({
@@ -91,6 +90,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     now,
   });
   const providers = new Map((config.auth.openid?.providers ?? []).map((p) => [p.id, new OidcClient(p)] as const));
+  healthRoutes(app, deps.upstream, providers);
   loginRoutes(app, { config: () => current, providers, sessions, setUserGroups: (user, groups) => deps.apiKeys.setUserGroups(user, groups) });
 
   const shared = { config: () => current, upstream: deps.upstream, locks: new TagLocks(), uploads: new UploadSessions(), sessions };

@@ -19,6 +19,7 @@ import type { ParsedRequest, RegistryRoute, Requirement } from '../registry/type
 import { fetchCatalog, paginate } from '../proxy/catalog.js';
 import { guardManifestDelete, type ManifestGuardDeps, type ManifestWrite } from '../proxy/manifest-guard.js';
 import type { UploadSessions } from '../proxy/upload-sessions.js';
+import { mgmtAnswer } from '../sso/mgmt.js';
 import type { Sessions } from '../sso/sessions.js';
 import { isZotUi, sendOciError } from './oci-error.js';
 import { refusal } from './refusal.js';
@@ -100,6 +101,11 @@ export function gateHook(deps: GateDeps) {
       case 'catalog':
         return void (await answerCatalog(request, reply, deps, readableFilter(config.accessControl, principal), parsed.request));
       case 'none':
+        if (route.kind === 'extension' && route.extension === 'mgmt') {
+          const answer = await mgmtAnswer(deps.upstream, upstreamUrl, config);
+          request.gateReason = 'mgmt';
+          return void reply.code(answer.status).header('content-type', 'application/json').send(request.method === 'HEAD' ? undefined : answer.body);
+        }
         return void pass();
       default:
         break;

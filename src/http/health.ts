@@ -1,14 +1,22 @@
-/** The gate's own probes: `/-/healthz` (alive) and `/-/readyz` (the upstream answers). */
+/**
+ * The gate's own probes: `/-/healthz` (the process is alive) and `/-/readyz`
+ * (the upstream answers). The IdP's state is reported but not required: the
+ * gate serves pulls and key pushes while the IdP is down.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { Upstream } from '../proxy/upstream.js';
+import type { OidcClient } from '../sso/oidc-client.js';
 
-export function healthRoutes(app: FastifyInstance, upstream: Upstream): void {
+export function healthRoutes(app: FastifyInstance, upstream: Upstream, providers: ReadonlyMap<string, OidcClient>): void {
   app.get('/-/healthz', async (_request, reply) => reply.code(200).send({ status: 'ok' }));
 
   app.get('/-/readyz', async (_request, reply) => {
     const upstreamState = await probe(upstream);
     const ready = upstreamState === 'ok';
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', upstream: upstreamState });
+    const idp = Object.fromEntries([...providers].map(([id, client]) => [id, client.state.kind]));
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not-ready', upstream: upstreamState, ...(providers.size > 0 ? { idp } : {}) });
   });
 }
 
