@@ -5,7 +5,7 @@
  *
  * For each tag the PUT names:
  * - new                          → `create`
- * - exists, same digest as body  → `create` (an identical re-push is a no-op: CI retries must not fail)
+ * - exists, same digest as body  → `create` or `update` (an identical re-push is a no-op: CI retries must not fail)
  * - exists, other digest         → refused if an `immutableTags` rule matches, else `update`
  * A digest PUT naming no tag needs `create`.
  */
@@ -55,7 +55,12 @@ function decideTag(input: ManifestWriteInput, tag: string, holding: TagHolding):
   const { ac, principal, repository } = input;
   if (holding.kind === 'absent') return verdict(input, 'create', decideRepository(ac, principal, repository, 'create'), { tag });
   if (holding.digest === input.digest) {
-    return verdict(input, 'create', decideRepository(ac, principal, repository, 'create'), { tag, identical: true });
+    // A no-op: allowed to whoever may create (CI retries) and to whoever could move the tag anyway.
+    const create = decideRepository(ac, principal, repository, 'create');
+    const update = create.allow ? create : decideRepository(ac, principal, repository, 'update');
+    return update.allow && !create.allow
+      ? verdict(input, 'update', update, { tag, identical: true })
+      : verdict(input, 'create', create, { tag, identical: true });
   }
   const immutable = findImmutableRule(input.immutableTags, repository, tag);
   if (immutable !== null) {

@@ -11,13 +11,12 @@ import type { Config } from '../config/types.js';
 import type { Identity } from '../identity/types.js';
 import { refusal } from '../http/refusal.js';
 import { sendOciError, type OciError } from '../http/oci-error.js';
-import { decideManifestDelete, decideManifestWrite, type TagHolding, type WriteVerdict } from '../policy/manifest-write.js';
-import { findImmutableRule } from '../policy/immutable.js';
+import { decideManifestWrite, type TagHolding, type WriteVerdict } from '../policy/manifest-write.js';
 import type { Principal } from '../policy/types.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { clientOrigin, forwardedFor } from './forwarded.js';
-import { tagKey, type TagLocks } from './tag-locks.js';
-import { listTags, tagState } from './tag-state.js';
+import type { TagLocks } from './tag-locks.js';
+import { tagState } from './tag-state.js';
 import type { Upstream } from './upstream.js';
 
 /** OCI dist-spec: registries SHOULD accept manifests up to 4 MiB; larger are refused, not buffered. */
@@ -37,7 +36,7 @@ export interface ManifestWrite {
   readonly principal: Principal;
 }
 
-const unknownState = (what: string, detail: string): OciError => ({
+export const unknownState = (what: string, detail: string): OciError => ({
   status: 503,
   code: 'UNAVAILABLE',
   message: `cannot tell ${what}; nothing was written, retry later`,
@@ -56,7 +55,9 @@ export async function guardManifestPut(request: FastifyRequest, reply: FastifyRe
     });
   }
   const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
-  const release = await deps.locks.acquire(write.tags.map((tag) => tagKey(write.repository, tag)));
+  // One writer per repository: the tag check and the write are one step, and a digest DELETE
+  // (manifest-delete.ts) cannot interleave with a PUT that puts an immutable tag on that digest.
+  const release = await deps.locks.acquire([write.repository]);
   try {
     const tags: Array<{ tag: string; holding: TagHolding }> = [];
     for (const tag of write.tags) {
@@ -70,7 +71,7 @@ export async function guardManifestPut(request: FastifyRequest, reply: FastifyRe
     const verdict = decideManifestWrite({ ac: config.accessControl, immutableTags: config.immutableTags, principal: write.principal, repository: write.repository, digest, tags });
     if (!verdict.allow) return void sendOciError(request, reply, refusal(write.identity, refusedWrite(verdict)));
     request.gateReason = verdict.identical === true ? 'identical-repush' : verdict.decision.reason;
-    await relay(request, reply, deps, write.upstreamUrl, body);
+    await relayToUpstream(request, reply, deps, 'PUT', write.upstreamUrl, body);
   } finally {
     release();
   }
@@ -84,47 +85,20 @@ function refusedWrite(verdict: WriteVerdict) {
   return { ...verdict, what };
 }
 
-/**
- * A DELETE that would remove an immutable tag — by its name, or by the digest
- * such a tag points at — needs an admin (Quay PROJQUAY-10504). Returns the
- * refusal to send, or null to go on.
- */
-export async function guardManifestDelete(
+/** Sends one write upstream with the gate's header hygiene and relays the (small) answer. */
+export async function relayToUpstream(
+  request: FastifyRequest,
+  reply: FastifyReply,
   deps: ManifestGuardDeps,
-  identity: Identity,
-  principal: Principal,
-  repository: string,
-  reference: { kind: 'tag'; tag: string } | { kind: 'digest'; digest: string },
-): Promise<{ error: OciError } | { allowed: WriteVerdict }> {
-  const config = deps.config();
-  const frozen = (tag: string) => findImmutableRule(config.immutableTags, repository, tag) !== null;
-  let frozenTags: string[] = [];
-  if (reference.kind === 'tag') {
-    frozenTags = frozen(reference.tag) ? [reference.tag] : [];
-  } else if (config.immutableTags.length > 0) {
-    const tags = await listTags(deps.upstream, repository);
-    if (tags === null) return { error: unknownState(`which tags point at ${reference.digest} in "${repository}"`, 'tag list failed') };
-    for (const tag of tags.filter(frozen)) {
-      const state = await tagState(deps.upstream, repository, tag);
-      if (state.kind === 'unknown' || (state.kind === 'present' && state.digest === null)) {
-        return { error: unknownState(`what tag "${tag}" points at in "${repository}"`, state.kind === 'unknown' ? state.detail : 'no digest') };
-      }
-      if (state.kind === 'present' && state.digest === reference.digest) frozenTags.push(tag);
-    }
-  }
-  const verdict = decideManifestDelete({ ac: config.accessControl, immutableTags: config.immutableTags, principal, repository, frozenTags });
-  if (!verdict.allow) {
-    const what = `delete in repository "${repository}"`;
-    return { error: refusal(identity, { ...verdict, what }) };
-  }
-  return { allowed: verdict };
-}
-
-async function relay(request: FastifyRequest, reply: FastifyReply, deps: ManifestGuardDeps, path: string, body: Buffer): Promise<void> {
+  method: 'PUT' | 'DELETE',
+  path: string,
+  body?: Buffer,
+): Promise<void> {
   const forwarded = forwardedFor(request);
   const headers = upstreamRequestHeaders(request.headers, forwarded);
-  headers['content-length'] = String(body.length);
-  const response = await deps.upstream.request({ method: 'PUT', path, headers, body });
+  if (body === undefined) delete headers['content-length'];
+  else headers['content-length'] = String(body.length);
+  const response = await deps.upstream.request({ method, path, headers, ...(body === undefined ? {} : { body }) });
   const payload = Buffer.from(await response.body.arrayBuffer());
   const origins = [deps.upstream.origin, clientOrigin(request)];
   reply.code(response.statusCode).headers(clientResponseHeaders(response.headers, origins)).send(payload);

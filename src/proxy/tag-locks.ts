@@ -1,8 +1,9 @@
 /**
- * Per repository+tag serialisation, so the existence check and the write of a
- * manifest PUT happen as one step: of two PUTs racing to a new tag, the second
- * sees the first one's tag (DESIGN.md "Immutability"). In-process: one gate
- * per registry, as deployed.
+ * Write serialisation (DESIGN.md "Immutability"): a manifest PUT or DELETE
+ * holds its repository's key from the check to the upstream's answer, so of
+ * two PUTs racing to a new tag the second sees the first one's tag, and a
+ * digest DELETE cannot interleave with a PUT that freezes that digest.
+ * In-process: one gate per registry, as deployed.
  */
 export class TagLocks {
   readonly #tails = new Map<string, Promise<void>>();
@@ -34,8 +35,4 @@ export class TagLocks {
       if (this.#tails.get(key) === tail) this.#tails.delete(key);
     };
   }
-}
-
-export function tagKey(repository: string, tag: string): string {
-  return `${repository}:${tag}`;
 }

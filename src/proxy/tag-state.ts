@@ -67,3 +67,34 @@ export async function listTags(upstream: Upstream, repository: string): Promise<
   }
   return null;
 }
+
+export type TagContent =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'present'; readonly digest: string; readonly children: readonly string[] }
+  | { readonly kind: 'unknown'; readonly detail: string };
+
+/**
+ * What a tag points at, and — when that is an image index — the manifests it
+ * lists: deleting one of those breaks the tag as surely as deleting the tag.
+ */
+export async function tagContent(upstream: Upstream, repository: string, tag: string): Promise<TagContent> {
+  try {
+    const response = await upstream.request({ method: 'GET', path: `/v2/${repository}/manifests/${tag}`, headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') } });
+    if (response.statusCode === 404) {
+      await response.body.dump();
+      return { kind: 'absent' };
+    }
+    const digest = response.headers['docker-content-digest'];
+    if (response.statusCode !== 200 || typeof digest !== 'string') {
+      await response.body.dump();
+      return { kind: 'unknown', detail: `upstream answered ${response.statusCode}${typeof digest === 'string' ? '' : ' without a digest'}` };
+    }
+    const body = (await response.body.json()) as { manifests?: unknown };
+    const children = Array.isArray(body.manifests)
+      ? body.manifests.map((m) => (m as { digest?: unknown }).digest).filter((d): d is string => typeof d === 'string')
+      : [];
+    return { kind: 'present', digest, children };
+  } catch (error) {
+    return { kind: 'unknown', detail: (error as Error).message };
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The manifest delete path. Deleting an immutable tag — by its name, by the
+ * digest it points at, or by a platform manifest its index lists — needs an
+ * admin (Quay PROJQUAY-10504), and is audited. The lookup and the delete
+ * happen under the repository's write lock, so a PUT cannot put an immutable
+ * tag on the digest between the check and the delete.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { refusal } from '../http/refusal.js';
+import { sendOciError, type OciError } from '../http/oci-error.js';
+import type { Identity } from '../identity/types.js';
+import { findImmutableRule } from '../policy/immutable.js';
+import { decideManifestDelete } from '../policy/manifest-write.js';
+import type { Principal } from '../policy/types.js';
+import type { Reference } from '../registry/types.js';
+import { relayToUpstream, unknownState, type ManifestGuardDeps } from './manifest-guard.js';
+import { listTags, tagContent } from './tag-state.js';
+
+export interface ManifestDelete {
+  readonly repository: string;
+  readonly reference: Reference;
+  readonly upstreamUrl: string;
+  readonly identity: Identity;
+  readonly principal: Principal;
+}
+
+export async function guardManifestDelete(request: FastifyRequest, reply: FastifyReply, del: ManifestDelete, deps: ManifestGuardDeps): Promise<void> {
+  const release = await deps.locks.acquire([del.repository]);
+  try {
+    const frozen = await frozenTags(deps, del.repository, del.reference);
+    if ('error' in frozen) return void sendOciError(request, reply, frozen.error);
+    const config = deps.config();
+    const verdict = decideManifestDelete({
+      ac: config.accessControl,
+      immutableTags: config.immutableTags,
+      principal: del.principal,
+      repository: del.repository,
+      frozenTags: frozen.tags,
+    });
+    if (!verdict.allow) return void sendOciError(request, reply, refusal(del.identity, { ...verdict, what: `delete in repository "${del.repository}"` }));
+    if (verdict.tag !== undefined) {
+      request.log.warn({ audit: 'immutable-delete', repository: del.repository, tag: verdict.tag, user: del.principal.name }, 'admin deletes an immutable tag');
+    }
+    request.gateReason = verdict.decision.reason;
+    await relayToUpstream(request, reply, deps, 'DELETE', del.upstreamUrl);
+  } finally {
+    release();
+  }
+}
+
+/** The immutable tags the deleted reference is, or points into. */
+async function frozenTags(deps: ManifestGuardDeps, repository: string, reference: Reference): Promise<{ tags: string[] } | { error: OciError }> {
+  const rules = deps.config().immutableTags;
+  const frozen = (tag: string) => findImmutableRule(rules, repository, tag) !== null;
+  if (reference.kind === 'tag') return { tags: frozen(reference.tag) ? [reference.tag] : [] };
+  if (rules.length === 0) return { tags: [] };
+  const tags = await listTags(deps.upstream, repository);
+  if (tags === null) return { error: unknownState(`which tags point at ${reference.digest} in "${repository}"`, 'tag list failed') };
+  const hits: string[] = [];
+  for (const tag of tags.filter(frozen)) {
+    const content = await tagContent(deps.upstream, repository, tag);
+    if (content.kind === 'unknown') return { error: unknownState(`what tag "${tag}" points at in "${repository}"`, content.detail) };
+    if (content.kind === 'present' && (content.digest === reference.digest || content.children.includes(reference.digest))) hits.push(tag);
+  }
+  return { tags: hits };
+}
