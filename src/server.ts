@@ -10,6 +10,12 @@ import { healthRoutes } from './http/health.js';
 import { sendOciError } from './http/oci-error.js';
 import cookie from '@fastify/cookie';
 import type { KeyStore } from './identity/apikey-store.js';
+import { GateTokens } from './identity/gate-tokens.js';
+import { TrustedIssuers } from './identity/trusted-issuers.js';
+import type { TrustedJwtVerifier } from './identity/resolve.js';
+import { tokenEndpoint } from './http/token-endpoint.js';
+import { apikeyRoutes } from './sso/apikey-routes.js';
+import { accountPlugin } from './sso/account-routes.js';
 import { loginRoutes } from './sso/login-routes.js';
 import { OidcClient } from './sso/oidc-client.js';
 import { loadSessionKey } from './sso/session-key.js';
@@ -23,6 +29,8 @@ export interface ServerDeps {
   readonly logger: FastifyBaseLogger;
   readonly upstream: Upstream;
   readonly apiKeys: KeyStore;
+  /** verifies JWTs from `auth.trustedIssuers` (keyless CI) */
+  readonly trusted?: TrustedJwtVerifier;
   readonly now?: () => Date;
 }
 
@@ -92,11 +100,18 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   const providers = new Map((config.auth.openid?.providers ?? []).map((p) => [p.id, new OidcClient(p)] as const));
   healthRoutes(app, deps.upstream, providers);
   loginRoutes(app, { config: () => current, providers, sessions, setUserGroups: (user, groups) => deps.apiKeys.setUserGroups(user, groups) });
+  await app.register(accountPlugin, { config: () => current, providers, sessions, keys: deps.apiKeys, now });
+  await app.register(apikeyRoutes, { config: () => current, apiKeys: deps.apiKeys, sessions, now });
+
+  const gateTokens = await GateTokens.open(config.dataDir);
+  // Built once: trusted issuers (and their key caches) change with a restart, not a SIGHUP.
+  const trusted = deps.trusted ?? (config.auth.trustedIssuers.length > 0 ? new TrustedIssuers(config.auth.trustedIssuers) : undefined);
+  tokenEndpoint(app, { config: () => current, apiKeys: deps.apiKeys, gateTokens, now, ...(trusted ? { trusted } : {}) });
 
   const shared = { config: () => current, upstream: deps.upstream, locks: new TagLocks(), uploads: new UploadSessions(), sessions };
   await app.register(forwardPlugin, {
     ...shared,
-    onRequest: gateHook({ ...shared, apiKeys: deps.apiKeys, now }),
+    onRequest: gateHook({ ...shared, apiKeys: deps.apiKeys, gateTokens, now, ...(trusted ? { trusted } : {}) }),
   });
 
   app.decorate('reloadConfig', (next: Config) => {

@@ -52,7 +52,7 @@ async function create(args: string[], out: Out): Promise<number> {
     scopes,
     ...(values.groups !== undefined ? { groups: list(values.groups) } : {}),
   });
-  out(values.json === true ? JSON.stringify({ ...toZotApiKey(record, now), apiKey: key }) : key);
+  out(values.json === true ? JSON.stringify({ ...toZotApiKey(record, now, config.auth.apikeyMaxLifetimeMs), apiKey: key }) : key);
   return 0;
 }
 
@@ -74,7 +74,7 @@ async function listKeys(args: string[], out: Out): Promise<number> {
   const records = await store.list(typeof values.user === 'string' ? values.user : undefined);
   const now = new Date();
   if (values.json === true) {
-    out(JSON.stringify({ apiKeys: records.map((r) => ({ ...toZotApiKey(r, now), owner: r.owner })) }));
+    out(JSON.stringify({ apiKeys: records.map((r) => ({ ...toZotApiKey(r, now, config.auth.apikeyMaxLifetimeMs), owner: r.owner })) }));
     return 0;
   }
   out(['ID', 'OWNER', 'LABEL', 'CREATED', 'EXPIRES', 'LAST USED', 'SCOPES'].join('\t'));

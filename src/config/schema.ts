@@ -93,6 +93,7 @@ export const ConfigFileSchema = Type.Object(
       Type.Object(
         {
           realm: Type.Optional(Type.String()),
+          challenge: Type.Optional(Type.Union([Type.Literal('bearer'), Type.Literal('basic')])),
           failDelay: Type.Optional(Type.Number({ minimum: 0, maximum: 60 })),
           openid: Type.Optional(
             Type.Object(

@@ -37,6 +37,8 @@ export interface Config {
   readonly log: { readonly level: LogLevel };
   readonly auth: {
     readonly realm: string;
+    /** `bearer` (the Docker token flow, default) or `basic` (zot's plain challenge) */
+    readonly challenge: 'bearer' | 'basic';
     readonly failDelayMs: number;
     readonly apikeyMaxLifetimeMs: number | null;
     readonly sessionMaxAgeMs: number;

@@ -50,7 +50,10 @@ export const SEMANTIC_CHECKS: readonly Check[] = [
     );
   },
   (file, _source, problems) => {
+    const seen = new Set<string>();
     (file.auth?.trustedIssuers ?? []).forEach((trusted, i) => {
+      if (seen.has(trusted.issuer)) problems.add(['auth', 'trustedIssuers', i, 'issuer'], `${JSON.stringify(trusted.issuer)} is listed twice`, 'unique');
+      seen.add(trusted.issuer);
       checkIssuer(problems, ['auth', 'trustedIssuers', i, 'issuer'], trusted.issuer);
       if (trusted.audience === '') problems.add(['auth', 'trustedIssuers', i, 'audience'], 'must not be empty', 'non-empty');
       if (trusted.jwksUri !== undefined) checkIssuer(problems, ['auth', 'trustedIssuers', i, 'jwksUri'], trusted.jwksUri);
@@ -159,6 +162,7 @@ export function normalize(file: ConfigFile, source: string): Config {
     log: { level: file.log?.level ?? 'info' },
     auth: {
       realm: auth.realm ?? 'zot',
+      challenge: auth.challenge ?? 'bearer',
       failDelayMs: Math.round((auth.failDelay ?? 1) * 1000),
       apikeyMaxLifetimeMs: maxLifetime === undefined ? null : parseDuration(maxLifetime),
       sessionMaxAgeMs: parseDuration(auth.session?.maxAge ?? '2h') ?? 7_200_000,

@@ -7,7 +7,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
 import { parseAuthorization } from '../identity/credentials.js';
-import { resolveIdentity, type ApiKeyVerifier, type AuthFailure } from '../identity/resolve.js';
+import type { GateTokens } from '../identity/gate-tokens.js';
+import { resolveIdentity, type ApiKeyVerifier, type AuthFailure, type TrustedJwtVerifier } from '../identity/resolve.js';
 import { ANONYMOUS, type Identity } from '../identity/types.js';
 import { decideRepository, readableFilter } from '../policy/access.js';
 import { authorize, decideBase, type DecidableRequirement, type Verdict } from '../policy/authorize.js';
@@ -15,13 +16,16 @@ import type { Principal } from '../policy/types.js';
 import { decideUploadSession } from '../policy/uploads.js';
 import { parseRequest } from '../registry/parse.js';
 import { requirementOf } from '../registry/requirements.js';
+import { scopeOf } from '../registry/scope.js';
+import { publicOrigin, serviceOf } from '../proxy/forwarded.js';
 import type { ParsedRequest, RegistryRoute, Requirement } from '../registry/types.js';
 import { fetchCatalog, paginate } from '../proxy/catalog.js';
-import { guardManifestDelete, type ManifestGuardDeps, type ManifestWrite } from '../proxy/manifest-guard.js';
+import type { ManifestDelete } from '../proxy/manifest-delete.js';
+import type { ManifestGuardDeps, ManifestWrite } from '../proxy/manifest-guard.js';
 import type { UploadSessions } from '../proxy/upload-sessions.js';
 import { mgmtAnswer } from '../sso/mgmt.js';
 import type { Sessions } from '../sso/sessions.js';
-import { isZotUi, sendOciError } from './oci-error.js';
+import { isZotUi, sendOciError, type Challenge } from './oci-error.js';
 import { refusal } from './refusal.js';
 
 export interface GateContext {
@@ -31,6 +35,8 @@ export interface GateContext {
   readonly route: RegistryRoute;
   /** set for manifest PUTs: the forward handler runs the write guard instead of streaming */
   readonly manifestWrite?: ManifestWrite;
+  /** set for manifest DELETEs: the forward handler runs the delete guard */
+  readonly manifestDelete?: ManifestDelete;
 }
 
 declare module 'fastify' {
@@ -41,6 +47,8 @@ declare module 'fastify' {
 
 export interface GateDeps extends ManifestGuardDeps {
   readonly apiKeys: ApiKeyVerifier;
+  readonly gateTokens: GateTokens;
+  readonly trusted?: TrustedJwtVerifier;
   readonly sessions: Sessions;
   readonly uploads: UploadSessions;
   readonly now: () => Date;
@@ -49,7 +57,7 @@ export interface GateDeps extends ManifestGuardDeps {
 const CLIENT_FACING: Partial<Record<AuthFailure, string>> = {
   'multiple-authorization': 'more than one Authorization header',
   'malformed-authorization': 'the Authorization header is malformed',
-  'unsupported-scheme': 'only Basic credentials are accepted',
+  'unsupported-scheme': 'only Basic and Bearer credentials are accepted',
 };
 
 export function principalOf(identity: Identity): Principal {
@@ -61,21 +69,30 @@ export function principalOf(identity: Identity): Principal {
 export function gateHook(deps: GateDeps) {
   return async function gate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const config = deps.config();
-    const challenge = { realm: config.auth.realm };
     const parsed = parseRequest(request.method, request.raw.url ?? '/');
     if (!parsed.ok) {
       const { code, message, reason } = parsed.invalid;
       return void sendOciError(request, reply, { status: 400, code, message, reason });
     }
+    const requirement = requirementOf(request.method, parsed.request);
+    const challenge = challengeFor(request, config, scopeOf(requirement));
 
     const credentials = parseAuthorization(request.raw.rawHeaders);
     const resolution = credentials.ok
-      ? resolveIdentity(credentials.credentials, { ...deps, maxKeyLifetimeMs: config.auth.apikeyMaxLifetimeMs })
+      ? await resolveIdentity(credentials.credentials, {
+          ...deps,
+          maxKeyLifetimeMs: config.auth.apikeyMaxLifetimeMs,
+          service: serviceOf(request, config),
+        })
       : credentials;
     if (!resolution.ok) {
-      request.log.info({ authFailure: resolution.reason }, 'authentication failed');
+      request.log.info({ authFailure: resolution.reason, ...('detail' in resolution ? { detail: resolution.detail } : {}) }, 'authentication failed');
       // zot's failDelay: slow down guessing, on failures only.
       if (config.auth.failDelayMs > 0) await new Promise((r) => setTimeout(r, config.auth.failDelayMs));
+      if (resolution.reason === 'issuer-unavailable') {
+        const error = { status: 503, code: 'UNAVAILABLE', message: 'the issuer of this token cannot be reached to check it; retry later', reason: resolution.reason } as const;
+        return void sendOciError(request, reply, error);
+      }
       const message = CLIENT_FACING[resolution.reason] ?? 'invalid credentials';
       const reason = resolution.reason in CLIENT_FACING ? resolution.reason : 'invalid-credentials';
       return void sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message, reason }, challenge);
@@ -83,7 +100,6 @@ export function gateHook(deps: GateDeps) {
     const identity = resolution.identity.kind === 'anonymous' ? await sessionIdentity(request, deps.sessions) : resolution.identity;
     const principal = principalOf(identity);
     const { route, upstreamUrl } = parsed.request;
-    const requirement = requirementOf(request.method, parsed.request);
     const pass = (extra: Partial<GateContext> = {}) => {
       request.gate = { upstreamUrl, identity, principal, route, ...extra };
     };
@@ -131,11 +147,8 @@ export function gateHook(deps: GateDeps) {
     request.gateReason = verdict.decision.reason;
 
     if (route.kind === 'manifest' && request.method === 'DELETE') {
-      const guarded = await guardManifestDelete(deps, identity, principal, route.name, route.reference);
-      if ('error' in guarded) return void sendOciError(request, reply, guarded.error, challenge);
-      if (guarded.allowed.tag !== undefined) {
-        request.log.warn({ audit: 'immutable-delete', repository: route.name, tag: guarded.allowed.tag, user: principal.name }, 'admin deletes an immutable tag');
-      }
+      // Whether an immutable tag is in the way is decided under the repository's write lock.
+      return void pass({ manifestDelete: { repository: route.name, reference: route.reference, upstreamUrl, identity, principal } });
     }
 
     if (route.kind === 'upload') {
@@ -178,11 +191,18 @@ function refusedOf(verdict: Verdict, requirement: Requirement) {
   return { decision: verdict.decision, what, ...(check ?? {}), ...(tag !== undefined ? { tag } : {}) };
 }
 
+/** The challenge a 401 carries: the Docker token flow's Bearer (default), or zot's plain Basic. */
+export function challengeFor(request: FastifyRequest, config: Config, scope?: string): Challenge {
+  if (config.auth.challenge === 'basic') return { kind: 'basic', realm: config.auth.realm };
+  const realm = `${publicOrigin(request, config)}/zot/auth/token`;
+  return { kind: 'bearer', realm, service: serviceOf(request, config), ...(scope !== undefined ? { scope } : {}) };
+}
+
 function answerBase(request: FastifyRequest, reply: FastifyReply, config: Config, principal: Principal): void {
   const decision = decideBase(config.accessControl, principal, isZotUi(request));
   if (!decision.allow) {
     const error = { status: 401, code: 'UNAUTHORIZED', message: 'authentication required', reason: decision.reason } as const;
-    sendOciError(request, reply, error, { realm: config.auth.realm });
+    sendOciError(request, reply, error, challengeFor(request, config));
     return;
   }
   request.gateReason = decision.reason;

@@ -37,8 +37,15 @@ export function isZotUi(request: FastifyRequest): boolean {
   return request.headers[ZOT_UI_HEADER] === ZOT_UI_VALUE;
 }
 
-export interface Challenge {
-  readonly realm: string;
+/** How a 401 tells the client to authenticate (RFC 7235; Docker token flow for `bearer`). */
+export type Challenge =
+  | { readonly kind: 'basic'; readonly realm: string }
+  | { readonly kind: 'bearer'; readonly realm: string; readonly service: string; readonly scope?: string };
+
+export function challengeHeader(challenge: Challenge): string {
+  if (challenge.kind === 'basic') return `Basic realm=${JSON.stringify(challenge.realm)}`;
+  const scope = challenge.scope === undefined ? '' : `,scope=${JSON.stringify(challenge.scope)}`;
+  return `Bearer realm=${JSON.stringify(challenge.realm)},service=${JSON.stringify(challenge.service)}${scope}`;
 }
 
 /** The error body, exactly as sent. */
@@ -60,7 +67,7 @@ export function sendOciError(
 ): FastifyReply {
   request.gateReason = error.reason;
   if (error.status === 401 && challenge !== undefined && !isZotUi(request)) {
-    reply.header('www-authenticate', `Basic realm=${JSON.stringify(challenge.realm)}`);
+    reply.header('www-authenticate', challengeHeader(challenge));
   }
   return reply
     .code(error.status)

@@ -54,6 +54,8 @@ export interface KeyStore {
   flush(): Promise<void>;
   create(input: NewApiKey): Promise<{ key: string; record: ApiKeyRecord }>;
   list(owner?: string): Promise<ApiKeyRecord[]>;
+  /** synchronous, like lookup: is the key with this id still there and unexpired? (tokens minted from it ask) */
+  isActive(id: string, now: Date): boolean;
   revoke(id: string): Promise<boolean>;
   revokeAllForUser(owner: string): Promise<number>;
   setUserGroups(name: string, groups: readonly string[]): Promise<void>;
@@ -199,6 +201,12 @@ export class ApiKeyStore implements KeyStore {
       return { data: { ...data, keys: [...data.keys, record], users }, result: record };
     });
     return { key, record: freezeRecord(record) };
+  }
+
+  isActive(id: string, now: Date): boolean {
+    this.#refresh(false);
+    const record = this.#snapshot.data.keys.find((key) => key.id === id);
+    return record !== undefined && !isExpired(record, now);
   }
 
   /** Keys (without secrets), oldest first, optionally of one owner. */

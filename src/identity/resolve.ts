@@ -2,7 +2,9 @@
  * Turns credentials into exactly one identity (DESIGN.md "Identity"). Bad
  * credentials are a failure, never a silent fall back to anonymous.
  */
+import { decodeJwt } from 'jose';
 import type { Credentials } from './credentials.js';
+import { GATE_ISSUER, type GateTokens } from './gate-tokens.js';
 import { ANONYMOUS, type ApiKeyRecord, type Identity } from './types.js';
 
 export type LookupResult =
@@ -12,7 +14,14 @@ export type LookupResult =
 /** What resolution needs of the API-key store. */
 export interface ApiKeyVerifier {
   lookup(key: string, now: Date): LookupResult;
-  recordUse(id: string, now: Date): void;
+  recordUse(id: string, now: Date): void | Promise<void>;
+  isActive(id: string, now: Date): boolean;
+}
+
+/** JWTs from `auth.trustedIssuers` (keyless CI). */
+export interface TrustedJwtVerifier {
+  looksLikeJwt(token: string): boolean;
+  verify(token: string): Promise<{ readonly ok: true; readonly identity: Identity } | { readonly ok: false; readonly reason: string; readonly detail?: string }>;
 }
 
 /** Why credentials were refused; logged and counted, never shown to the client in detail. */
@@ -25,11 +34,16 @@ export type AuthFailure =
   | 'malformed-key'
   | 'username-mismatch'
   | 'not-an-api-key'
-  | 'unsupported-token';
+  | 'invalid-token'
+  | 'expired-token'
+  | 'revoked-key'
+  | 'untrusted-token'
+  /** a trusted issuer's keys cannot be fetched: not the client's fault (503) */
+  | 'issuer-unavailable';
 
 export type Resolution =
   | { readonly ok: true; readonly identity: Identity }
-  | { readonly ok: false; readonly reason: AuthFailure };
+  | { readonly ok: false; readonly reason: AuthFailure; readonly detail?: string };
 
 const API_KEY_PREFIX = 'zak_';
 
@@ -38,30 +52,35 @@ export interface ResolveDeps {
   readonly now: () => Date;
   /** `auth.apikey.maxLifetime`: applies to keys already made too, so lowering it takes effect */
   readonly maxKeyLifetimeMs?: number | null;
+  /** the gate's own registry tokens, and the audience they are issued for */
+  readonly gateTokens?: GateTokens;
+  readonly service?: string;
+  readonly trusted?: TrustedJwtVerifier;
 }
 
-export function resolveIdentity(credentials: Credentials, deps: ResolveDeps): Resolution {
+export async function resolveIdentity(credentials: Credentials, deps: ResolveDeps): Promise<Resolution> {
   switch (credentials.kind) {
     case 'none':
       return { ok: true, identity: ANONYMOUS };
     case 'bearer':
-      // Gate-issued tokens and trusted-issuer JWTs arrive with the token flow.
-      return { ok: false, reason: 'unsupported-token' };
+      return resolveBearer(credentials.token, deps);
     case 'basic':
-      return resolveBasic(credentials.username, credentials.password, deps);
+      if (credentials.password.startsWith(API_KEY_PREFIX)) return resolveApiKey(credentials.username, credentials.password, deps);
+      // DESIGN: a trusted JWT is accepted as a Basic password with any username (CI tools only speak Basic).
+      if (deps.trusted?.looksLikeJwt(credentials.password) === true) return resolveTrusted(credentials.password, deps.trusted);
+      return { ok: false, reason: 'not-an-api-key' };
   }
 }
 
-function resolveBasic(username: string, password: string, deps: ResolveDeps): Resolution {
-  if (!password.startsWith(API_KEY_PREFIX)) return { ok: false, reason: 'not-an-api-key' };
+function resolveApiKey(username: string, key: string, deps: ResolveDeps): Resolution {
   const now = deps.now();
-  const found = deps.apiKeys.lookup(password, now);
+  const found = deps.apiKeys.lookup(key, now);
   if (!found.ok) return { ok: false, reason: found.reason };
   const max = deps.maxKeyLifetimeMs ?? null;
   if (max !== null && Date.parse(found.record.createdAt) + max <= now.getTime()) return { ok: false, reason: 'expired-key' };
   // zot binds a key to its owner: the username sent with it must be the owner's.
   if (found.record.owner !== username) return { ok: false, reason: 'username-mismatch' };
-  deps.apiKeys.recordUse(found.record.id, now);
+  void deps.apiKeys.recordUse(found.record.id, now);
   return {
     ok: true,
     identity: {
@@ -73,4 +92,28 @@ function resolveBasic(username: string, password: string, deps: ResolveDeps): Re
       ...(found.record.scopes.length > 0 ? { scopes: found.record.scopes } : {}),
     },
   };
+}
+
+async function resolveBearer(token: string, deps: ResolveDeps): Promise<Resolution> {
+  let issuer: unknown;
+  try {
+    issuer = decodeJwt(token).iss;
+  } catch {
+    return { ok: false, reason: 'invalid-token' };
+  }
+  if (issuer === GATE_ISSUER) {
+    if (deps.gateTokens === undefined || deps.service === undefined) return { ok: false, reason: 'invalid-token' };
+    const now = deps.now();
+    const checked = await deps.gateTokens.verify(token, deps.service, now, (id) => deps.apiKeys.isActive(id, now));
+    return checked.ok ? checked : { ok: false, reason: checked.reason };
+  }
+  if (deps.trusted === undefined) return { ok: false, reason: 'untrusted-token' };
+  return resolveTrusted(token, deps.trusted);
+}
+
+async function resolveTrusted(token: string, trusted: TrustedJwtVerifier): Promise<Resolution> {
+  const checked = await trusted.verify(token);
+  if (checked.ok) return { ok: true, identity: checked.identity };
+  const detail = 'detail' in checked && typeof checked.detail === 'string' ? `${checked.reason}: ${checked.detail}` : checked.reason;
+  return { ok: false, reason: checked.reason === 'issuer-unavailable' ? 'issuer-unavailable' : 'untrusted-token', detail };
 }

@@ -16,11 +16,17 @@ export interface ZotApiKeyDetails {
   readonly uuid: string;
 }
 
-export function toZotApiKey(record: ApiKeyRecord, now: Date, creatorUa = ''): ZotApiKeyDetails {
+/**
+ * @param maxLifetimeMs `auth.apikey.maxLifetime`: a key made before it was set
+ *   (or lowered) ends at `createdAt + maxLifetime`, and is shown so
+ */
+export function toZotApiKey(record: ApiKeyRecord, now: Date, maxLifetimeMs: number | null, creatorUa = ''): ZotApiKeyDetails {
+  const ends = [record.expiresAt === null ? null : Date.parse(record.expiresAt), maxLifetimeMs === null ? null : Date.parse(record.createdAt) + maxLifetimeMs];
+  const end = ends.filter((t): t is number => t !== null).reduce<number | null>((a, b) => (a === null ? b : Math.min(a, b)), null);
   return {
     createdAt: record.createdAt,
-    expirationDate: record.expiresAt ?? ZERO_TIME,
-    isExpired: record.expiresAt !== null && Date.parse(record.expiresAt) <= now.getTime(),
+    expirationDate: end === null ? ZERO_TIME : new Date(end).toISOString(),
+    isExpired: end !== null && end <= now.getTime(),
     creatorUa,
     generatedBy: 'manual',
     lastUsed: record.lastUsedAt ?? ZERO_TIME,

@@ -12,6 +12,7 @@ import { uploadOwnerOf } from '../policy/uploads.js';
 import { parseRequest } from '../registry/parse.js';
 import { clientOrigin, forwardedFor } from './forwarded.js';
 import { clientResponseHeaders, relativeLocation, upstreamRequestHeaders } from './headers.js';
+import { guardManifestDelete } from './manifest-delete.js';
 import { guardManifestPut, type ManifestGuardDeps } from './manifest-guard.js';
 import type { UploadSessions } from './upload-sessions.js';
 
@@ -54,6 +55,7 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
       // Unreachable while the hook is in place; kept so a wiring mistake fails closed.
       if (gate === undefined) throw new Error('forward: request reached the proxy without a gate decision');
       if (gate.manifestWrite !== undefined) return guardManifestPut(request, reply, gate.manifestWrite, options);
+      if (gate.manifestDelete !== undefined) return guardManifestDelete(request, reply, gate.manifestDelete, options);
       return reply.from(gate.upstreamUrl, replyOptions);
     },
     replyOptions: {

@@ -5,6 +5,7 @@
  * grants), or, for the account page's own forms, a same-origin POST carrying
  * the session's CSRF token. API keys count as for registry routes.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { isZotUi } from '../http/oci-error.js';
 import { parseAuthorization } from '../identity/credentials.js';
@@ -30,7 +31,7 @@ export async function callerOf(request: FastifyRequest, deps: CallerDeps, allowS
   const credentials = parseAuthorization(request.raw.rawHeaders);
   if (!credentials.ok) return { kind: 'refused', reason: credentials.reason };
   if (credentials.credentials.kind !== 'none') {
-    const resolved = resolveIdentity(credentials.credentials, deps);
+    const resolved = await resolveIdentity(credentials.credentials, deps);
     if (!resolved.ok) return { kind: 'refused', reason: resolved.reason };
     const identity = resolved.identity;
     return identity.kind === 'user' ? { kind: 'apikey', identity } : { kind: 'anonymous' };
@@ -52,5 +53,12 @@ export const viaZotUi = (request: FastifyRequest): boolean => isZotUi(request);
 export function sameOriginForm(request: FastifyRequest, session: Session, origin: string, token: unknown): boolean {
   const from = request.headers.origin;
   if (from !== undefined && from !== origin) return false;
-  return typeof token === 'string' && token.length > 0 && token === session.csrf;
+  return typeof token === 'string' && token.length > 0 && sameSecret(token, session.csrf);
+}
+
+/** Compares in constant time, so response timing does not reveal how much of a guessed token was right. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -16,7 +16,7 @@ const STYLE = `
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
 main { max-width: 920px; margin: 0 auto; padding: 32px 20px 64px; }
-header.top { display: flex; justify-content: space-between; align-items: center; margin-bottom: 24px; }
+header.top { display: flex; flex-wrap: wrap; gap: 12px 24px; justify-content: space-between; align-items: center; margin-bottom: 24px; }
 h1 { font-size: 22px; margin: 0; font-weight: 600; }
 h2 { font-size: 16px; margin: 0 0 12px; font-weight: 600; }
 section { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 20px; margin-bottom: 20px; }
@@ -38,6 +38,40 @@ button.danger { background: transparent; border-color: var(--danger); color: var
 .notice { border-left: 4px solid var(--ok); padding: 8px 12px; margin-bottom: 12px; }
 .warn { border-left: 4px solid var(--danger); padding: 8px 12px; }
 a { color: var(--accent); }
+.brand { margin: 0 0 2px; font-size: 13px; color: var(--muted); letter-spacing: .02em; }
+.who { display: flex; align-items: center; gap: 10px; }
+.small { font-size: 13px; }
+p.small { margin: -4px 0 14px; }
+h3 { font-size: 15px; margin: 24px 0 10px; font-weight: 600; }
+.facts { display: grid; grid-template-columns: 96px 1fr; gap: 8px 16px; margin: 0 0 14px; }
+.facts dt { color: var(--muted); font-size: 13px; padding-top: 2px; }
+.facts dd { margin: 0; }
+.chips .chip { margin-bottom: 0; }
+.act { text-align: center; width: 64px; }
+td.act.yes { font-weight: 600; }
+td.end { text-align: right; white-space: nowrap; }
+table.keys td { vertical-align: middle; }
+td.label { font-weight: 500; min-width: 10em; overflow-wrap: anywhere; }
+code.scope { display: inline-block; padding: 0 6px; border-radius: 4px; background: var(--bg); border: 1px solid var(--line); }
+.tag { display: inline-block; padding: 0 6px; border-radius: 4px; font-size: 12px; color: var(--danger); border: 1px solid var(--danger); }
+section.created { border-left: 4px solid var(--ok); }
+section.created pre { margin: 0 0 10px; }
+pre.secret { font-size: 15px; user-select: all; }
+pre.copy { user-select: all; }
+.problem { color: var(--danger); margin: 0 0 10px; }
+.field { display: flex; flex-direction: column; min-width: 0; }
+.field.grow { flex: 1 1 200px; }
+.field input { width: 100%; }
+.field input, .field select, .field button { height: 36px; }
+section > :first-child { margin-top: 0; }
+section > :last-child, section.created pre:last-child { margin-bottom: 0; }
+.scroll { overflow-x: auto; }
+td.when { white-space: nowrap; }
+tr.new td { background: color-mix(in srgb, var(--ok) 8%, transparent); }
+form.create { margin: 0; }
+button.small { padding: 3px 10px; font-size: 13px; }
+a.button { display: inline-block; padding: 6px 14px; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: #fff; text-decoration: none; }
+a.button.quiet { background: transparent; color: var(--accent); }
 `;
 
 /** A whole page. `body` must already be escaped. */

@@ -8,7 +8,7 @@ import * as client from 'openid-client';
 import type { Config } from '../config/types.js';
 import { isGateError } from '../errors.js';
 import { safeCallbackUi } from '../policy/redirect.js';
-import { clientOrigin } from '../proxy/forwarded.js';
+import { publicOrigin } from '../proxy/forwarded.js';
 import { loginIdentity } from './claims.js';
 import { messagePage } from './html.js';
 import type { OidcClient } from './oidc-client.js';
@@ -22,10 +22,8 @@ export interface LoginDeps {
   readonly setUserGroups: (user: string, groups: readonly string[]) => Promise<void>;
 }
 
-/** The origin clients use: `externalUrl`, else what this request came in on. */
-export function originOf(request: FastifyRequest, config: Config): string {
-  return config.externalUrl ?? clientOrigin(request);
-}
+/** The origin clients use (kept under this name for the SSO pages). */
+export const originOf = publicOrigin;
 
 export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
   app.get('/zot/auth/login', async (request, reply) => {
@@ -104,7 +102,7 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
 }
 
 /** zot's logout answer: the IdP's end-session URL, or nothing when the IdP has none or is down. */
-export async function endSessionUrl(deps: LoginDeps, providerId: string | undefined, origin: string): Promise<string | undefined> {
+export async function endSessionUrl(deps: Pick<LoginDeps, 'providers'>, providerId: string | undefined, origin: string): Promise<string | undefined> {
   const oidc = providerId === undefined ? undefined : deps.providers.get(providerId);
   if (oidc === undefined) return undefined;
   try {

@@ -122,7 +122,9 @@ describe('API-key push', () => {
   ])('%s gets 401 UNAUTHORIZED, never anonymous access', async (_name, header) => {
     const response = await send(gate.url, { path: '/v2/library/base/manifests/1', method: 'HEAD', headers: { authorization: header() } });
     expect(response.status).toBe(401);
-    expect(response.headers['www-authenticate']).toBe('Basic realm="zot"');
+    expect(response.headers['www-authenticate']).toBe(
+      `Bearer realm="${gate.url}/zot/auth/token",service="${gate.host}",scope="repository:library/base:pull"`,
+    );
     const get = await send(gate.url, { path: '/v2/library/base/tags/list', headers: { authorization: header() } });
     expect(get.status).toBe(401);
     expect(ociError(get)).toEqual({ code: 'UNAUTHORIZED', message: 'invalid credentials', detail: { reason: 'invalid-credentials' } });

@@ -118,7 +118,10 @@ describe('request → action (DESIGN.md table), each row needs exactly one actio
     }
     const anonymous = await attempt('anonymous', method, path(), body);
     expect(anonymous.response.status).toBe(401);
-    expect(anonymous.response.headers['www-authenticate']).toBe('Basic realm="zot"');
+    const dockerActions = { read: 'pull', create: 'pull,push', update: 'pull,push', delete: 'delete' }[needed];
+    expect(anonymous.response.headers['www-authenticate']).toBe(
+      `Bearer realm="${gate.url}/zot/auth/token",service="${gate.host}",scope="repository:t/app:${dockerActions}"`,
+    );
     expect(anonymous.forwarded).toBe(false);
   });
 
@@ -193,10 +196,10 @@ describe('cross-repository mount: create on the target and read on from', () => 
 });
 
 describe('the rows that are not repository actions', () => {
-  it('GET /v2/: anonymous gets a Basic challenge; a key gets 200; zot UI as guest gets 200', async () => {
+  it('GET /v2/: anonymous gets a Bearer challenge naming the token endpoint; a key gets 200; zot UI as guest gets 200', async () => {
     const anonymous = await attempt('anonymous', 'GET', '/v2/');
     expect(anonymous.response.status).toBe(401);
-    expect(anonymous.response.headers['www-authenticate']).toBe('Basic realm="zot"');
+    expect(anonymous.response.headers['www-authenticate']).toBe(`Bearer realm="${gate.url}/zot/auth/token",service="${gate.host}"`);
     expect(ociError(anonymous.response)).toEqual({ code: 'UNAUTHORIZED', message: 'authentication required', detail: { reason: 'authentication-required' } });
     const named = await attempt('read', 'GET', '/v2/');
     expect(named.response.status).toBe(200);

@@ -1,0 +1,136 @@
+/**
+ * Registry tokens the gate issues at its token endpoint (the Docker token
+ * flow): short-lived ES256 JWTs naming the identity. They carry no grants:
+ * policy is evaluated on every request, so a token is only a way to say who
+ * you are without resending the key. The signing key lives in
+ * `<dataDir>/token-key.json` (0600) with a `kid`; replacing the file
+ * invalidates every token signed before.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose';
+import { GateError } from '../errors.js';
+import { ANONYMOUS, type Identity } from './types.js';
+
+export const TOKEN_KEY_FILE = 'token-key.json';
+/** The `iss` of every gate token; trusted-issuer JWTs are told apart by it. */
+export const GATE_ISSUER = 'zot-gate';
+export const TOKEN_LIFETIME_SEC = 300;
+
+export type TokenCheck = { readonly ok: true; readonly identity: Identity } | { readonly ok: false; readonly reason: 'invalid-token' | 'expired-token' | 'revoked-key' };
+
+export interface IssuedToken {
+  readonly token: string;
+  readonly expiresIn: number;
+  /** RFC 3339 */
+  readonly issuedAt: string;
+}
+
+export class GateTokens {
+  readonly #kid: string;
+  readonly #privateKey: CryptoKey;
+  readonly #publicKey: CryptoKey;
+
+  private constructor(kid: string, privateKey: CryptoKey, publicKey: CryptoKey) {
+    this.#kid = kid;
+    this.#privateKey = privateKey;
+    this.#publicKey = publicKey;
+  }
+
+  static async open(dataDir: string): Promise<GateTokens> {
+    const path = join(dataDir, TOKEN_KEY_FILE);
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await createKeyFile(path);
+    let jwk: JWK & { kid?: string };
+    try {
+      jwk = JSON.parse(await readFile(path, 'utf8')) as JWK;
+    } catch (error) {
+      throw new GateError('TOKEN_KEY', `${path} is not a JSON Web Key; remove it to make a new one`, { cause: error });
+    }
+    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.d !== 'string' || typeof jwk.kid !== 'string') {
+      throw new GateError('TOKEN_KEY', `${path} must hold a private P-256 key with a kid; remove it to make a new one`);
+    }
+    const privateKey = (await importJWK(jwk, 'ES256')) as CryptoKey;
+    const { d: _private, ...publicJwk } = jwk;
+    const publicKey = (await importJWK(publicJwk, 'ES256')) as CryptoKey;
+    return new GateTokens(jwk.kid, privateKey, publicKey);
+  }
+
+  async issue(identity: Identity, audience: string, now: Date): Promise<IssuedToken> {
+    const iat = Math.floor(now.getTime() / 1000);
+    const claims =
+      identity.kind === 'anonymous'
+        ? { anon: true }
+        : {
+            groups: [...identity.groups],
+            amr: identity.method,
+            ...(identity.keyId !== undefined ? { kid: identity.keyId } : {}),
+            ...(identity.scopes !== undefined ? { scopes: [...identity.scopes] } : {}),
+          };
+    const jwt = new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: this.#kid, typ: 'JWT' })
+      .setIssuer(GATE_ISSUER)
+      .setAudience(audience)
+      .setIssuedAt(iat)
+      .setNotBefore(iat)
+      .setExpirationTime(iat + TOKEN_LIFETIME_SEC)
+      .setJti(randomUUID());
+    if (identity.kind === 'user') jwt.setSubject(identity.name);
+    return { token: await jwt.sign(this.#privateKey), expiresIn: TOKEN_LIFETIME_SEC, issuedAt: now.toISOString() };
+  }
+
+  /**
+   * The identity a gate token names. A token minted from an API key is only
+   * good while that key is: `keyActive` is asked, so a revocation also ends
+   * the tokens made from it.
+   */
+  async verify(token: string, audience: string, now: Date, keyActive: (id: string) => boolean): Promise<TokenCheck> {
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, this.#publicKey, {
+        issuer: GATE_ISSUER,
+        audience,
+        algorithms: ['ES256'],
+        currentDate: now,
+        requiredClaims: ['exp', 'iat'],
+      }));
+    } catch (error) {
+      return { ok: false, reason: (error as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'expired-token' : 'invalid-token' };
+    }
+    if (payload.anon === true) return { ok: true, identity: ANONYMOUS };
+    if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'invalid-token' };
+    const keyId = typeof payload.kid === 'string' ? payload.kid : undefined;
+    if (keyId !== undefined && !keyActive(keyId)) return { ok: false, reason: 'revoked-key' };
+    const strings = (value: unknown) => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+    const method = payload.amr === 'jwt' || payload.amr === 'session' ? payload.amr : 'apikey';
+    return {
+      ok: true,
+      identity: {
+        kind: 'user',
+        name: payload.sub,
+        groups: strings(payload.groups),
+        method,
+        ...(keyId !== undefined ? { keyId } : {}),
+        ...(Array.isArray(payload.scopes) ? { scopes: strings(payload.scopes) } : {}),
+      },
+    };
+  }
+}
+
+async function createKeyFile(path: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(path, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw new GateError('TOKEN_KEY', `cannot create ${path}`, { cause: error });
+  }
+  try {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    await handle.writeFile(JSON.stringify({ ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'ES256', use: 'sig' }));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

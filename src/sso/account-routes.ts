@@ -1,0 +1,194 @@
+/**
+ * `/-/account`: the signed-in user's own page (see account-page.ts) and its
+ * forms: `POST /-/account/keys` creates an API key, `POST
+ * /-/account/keys/revoke` revokes one of the user's own keys, `POST
+ * /-/account/logout` ends the session. Every form must come from our own
+ * origin and echo the session's CSRF token; anything else changes nothing.
+ *
+ * Registered as an encapsulated plugin: the urlencoded form parser it adds
+ * (the gate has none at the root) applies to these routes only.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseDuration } from '../config/duration.js';
+import type { Config } from '../config/types.js';
+import type { KeyStore } from '../identity/apikey-store.js';
+import type { ApiKeyRecord } from '../identity/types.js';
+import { groupsOf, isAdmin } from '../policy/access.js';
+import { capabilities } from '../policy/capabilities.js';
+import { globProblem } from '../policy/glob.js';
+import { accountPage, expiryChoices, signedOutPage, type AccountView, type NewKeyForm } from './account-page.js';
+import { callerOf, sameOriginForm } from './caller.js';
+import { messagePage } from './html.js';
+import { endSessionUrl, originOf } from './login-routes.js';
+import type { OidcClient } from './oidc-client.js';
+import type { Session, Sessions } from './sessions.js';
+
+export interface AccountDeps {
+  readonly config: () => Config;
+  readonly providers: ReadonlyMap<string, OidcClient>;
+  readonly sessions: Sessions;
+  readonly keys: KeyStore;
+  readonly now: () => Date;
+}
+
+/** A new key as the create form asks for it, checked. */
+export interface NewKeyRequest {
+  readonly label: string;
+  readonly expiresAt: Date | null;
+  readonly scopes: readonly string[];
+}
+
+const ACCOUNT = '/-/account';
+const FORM_LIMIT = 64 * 1024;
+const MAX_LABEL = 100;
+const MAX_SCOPES = 20;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// The page needs nothing but its inline style and same-origin forms; it must never be framed
+// (its buttons revoke keys: clickjacking).
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'same-origin',
+};
+
+export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Promise<void> {
+  // Only HTML forms post here: no JSON, no text, so no other body reaches these handlers.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_request, body, done) => {
+    done(null, new URLSearchParams(body as string));
+  });
+  const callerDeps = {
+    sessions: deps.sessions,
+    apiKeys: deps.keys,
+    now: deps.now,
+    get maxKeyLifetimeMs() {
+      return deps.config().auth.apikeyMaxLifetimeMs;
+    },
+  };
+
+  app.get(ACCOUNT, async (request, reply) => {
+    const first = deps.config().auth.openid?.providers[0];
+    if (first === undefined) {
+      return page(reply, 404, messagePage('Sign-in is not set up', 'This registry has no OpenID provider configured, so nobody can sign in here. API keys are managed with the zot-gate apikey command.'));
+    }
+    // A GET may use the session: SameSite=Lax keeps it off cross-site subrequests, and a read changes nothing.
+    const caller = await callerOf(request, callerDeps, () => true);
+    if (caller.kind !== 'session') {
+      return reply.redirect(`/zot/auth/login?provider=${encodeURIComponent(first.id)}&callback_ui=${encodeURIComponent(ACCOUNT)}`, 302);
+    }
+    return page(reply, 200, await render(request, caller.session, {}));
+  });
+
+  app.post(`${ACCOUNT}/keys`, async (request, reply) => {
+    const session = await formSession(request, reply);
+    if (session === null) return reply;
+    const body = formOf(request);
+    const form: NewKeyForm = { label: body.get('label') ?? '', expires: body.get('expires') ?? '', scopes: body.get('scopes') ?? '' };
+    const checked = readNewKey(form, deps.config().auth.apikeyMaxLifetimeMs, deps.now());
+    if (typeof checked === 'string') return page(reply, 400, await render(request, session, { refused: { problem: checked, form } }));
+    const { key, record } = await deps.keys.create({ owner: session.user, ...checked });
+    request.log.info({ audit: 'apikey-create', user: session.user, keyId: record.id }, 'api key created');
+    return page(reply, 201, await render(request, session, { created: { key, record } }));
+  });
+
+  app.post(`${ACCOUNT}/keys/revoke`, async (request, reply) => {
+    const session = await formSession(request, reply);
+    if (session === null) return reply;
+    const id = formOf(request).get('id') ?? '';
+    const mine = (await deps.keys.list(session.user)).some((record) => record.id === id);
+    if (!mine || !(await deps.keys.revoke(id))) {
+      return page(reply, 404, messagePage('No such key', 'You have no API key with that id; it may have been revoked already.', { href: ACCOUNT, label: 'Back to your account' }));
+    }
+    request.log.info({ audit: 'apikey-revoke', user: session.user, keyId: id }, 'api key revoked');
+    return reply.redirect(ACCOUNT, 303);
+  });
+
+  app.post(`${ACCOUNT}/logout`, async (request, reply) => {
+    const session = await formSession(request, reply);
+    if (session === null) return reply;
+    deps.sessions.clear(request, reply);
+    request.log.info({ audit: 'logout', user: session.user }, 'logout');
+    const endSession = await endSessionUrl(deps, session.provider, originOf(request, deps.config()));
+    const provider = deps.providers.get(session.provider)?.provider.name ?? session.provider;
+    return page(reply, 200, signedOutPage({ signIn: ACCOUNT, provider, ...(endSession === undefined ? {} : { endSession }) }));
+  });
+
+  /** The session behind a form post, or null once a refusal page has been sent. */
+  async function formSession(request: FastifyRequest, reply: FastifyReply): Promise<Session | null> {
+    const caller = await callerOf(request, callerDeps, () => true);
+    if (caller.kind !== 'session') {
+      page(reply, 403, messagePage('Your session has ended', 'Sign in again; nothing was changed.', { href: ACCOUNT, label: 'Sign in' }));
+      return null;
+    }
+    if (!sameOriginForm(request, caller.session, originOf(request, deps.config()), formOf(request).get('csrf'))) {
+      request.log.warn({ user: caller.session.user, origin: request.headers.origin ?? null }, 'account form refused: foreign origin or bad csrf token');
+      page(reply, 403, messagePage('Form refused', 'This form did not come from your account page, or it is out of date. Nothing was changed.', { href: ACCOUNT, label: 'Back to your account' }));
+      return null;
+    }
+    return caller.session;
+  }
+
+  async function render(request: FastifyRequest, session: Session, extra: Pick<AccountView, 'created' | 'refused'>): Promise<string> {
+    const config = deps.config();
+    const ac = config.accessControl;
+    const principal = { name: session.user, groups: session.groups };
+    const now = deps.now();
+    return accountPage({
+      user: session.user,
+      groups: groupsOf(ac, principal),
+      admin: isAdmin(ac, principal),
+      provider: deps.providers.get(session.provider)?.provider.name ?? session.provider,
+      sessionExpiresAt: new Date(session.expiresAt * 1000),
+      capabilities: capabilities(ac, principal),
+      keys: (await deps.keys.list(session.user)).map((record) => effectiveExpiry(record, config.auth.apikeyMaxLifetimeMs)),
+      csrf: session.csrf,
+      host: new URL(originOf(request, config)).host,
+      expiryChoices: expiryChoices(config.auth.apikeyMaxLifetimeMs),
+      now,
+      ...extra,
+    });
+  }
+}
+
+/**
+ * Checks the create form: a label of 1–100 characters (trimmed, no control
+ * characters), an expiry within `maxLifetimeMs` (`never` only without a
+ * limit), and scopes as a comma-separated list of valid globs. Returns the
+ * key to create, or the problem in words for the form.
+ */
+export function readNewKey(form: NewKeyForm, maxLifetimeMs: number | null, now: Date): NewKeyRequest | string {
+  const label = form.label.trim();
+  if (label.length === 0 || label.length > MAX_LABEL) return `Label: give the key a name of 1 to ${MAX_LABEL} characters.`;
+  if (CONTROL.test(label)) return 'Label: control characters are not allowed.';
+  let expiresAt: Date | null = null;
+  if (form.expires !== 'never' || maxLifetimeMs !== null) {
+    const ms = parseDuration(form.expires);
+    if (ms === null || ms <= 0 || (maxLifetimeMs !== null && ms > maxLifetimeMs)) return 'Expires after: choose one of the offered lifetimes.';
+    expiresAt = new Date(now.getTime() + ms);
+  }
+  const scopes = [...new Set(form.scopes.split(',').map((scope) => scope.trim()).filter((scope) => scope !== ''))];
+  if (scopes.length > MAX_SCOPES) return `Repositories: at most ${MAX_SCOPES} patterns.`;
+  for (const scope of scopes) {
+    const problem = globProblem(scope);
+    if (problem !== null) return `Repositories: "${scope}" is not a valid pattern (${problem}).`;
+  }
+  return { label, expiresAt, scopes };
+}
+
+/** A key stops working at `createdAt + maxLifetime` even if it says later (resolve.ts): show that. */
+function effectiveExpiry(record: ApiKeyRecord, maxLifetimeMs: number | null): ApiKeyRecord {
+  if (maxLifetimeMs === null) return record;
+  const limit = Date.parse(record.createdAt) + maxLifetimeMs;
+  if (record.expiresAt !== null && Date.parse(record.expiresAt) <= limit) return record;
+  return { ...record, expiresAt: new Date(limit).toISOString() };
+}
+
+function formOf(request: FastifyRequest): URLSearchParams {
+  return request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
+}
+
+function page(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply.code(status).headers(PAGE_HEADERS).send(html);
+}

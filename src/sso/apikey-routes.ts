@@ -1,0 +1,190 @@
+/**
+ * zot's API-key endpoints, with zot's JSON shapes and statuses
+ * (pkg/api/routes.go GetAPIKeys, CreateAPIKey, RevokeAPIKey), so zot's UI and
+ * scripts written for zot work against the gate:
+ *
+ * - `GET /zot/auth/apikey` → 200 `{"apiKeys":[APIKeyDetails…]}`, the caller's own keys;
+ * - `POST /zot/auth/apikey` with `{label, scopes, expirationDate}` → 201
+ *   APIKeyDetails followed by `apiKey`, the only time the key is shown;
+ * - `DELETE /zot/auth/apikey?id=<uuid>` → 200, also for an id that is unknown
+ *   or someone else's (zot deletes within the caller's own keys only).
+ *
+ * Unlike zot, the gate enforces scopes, so who may create which key is
+ * decided by `policy/key-grant.ts`. Callers authenticate with an API key
+ * (Basic), or with the browser session plus zot's UI header (`sso/caller.ts`);
+ * registry tokens and trusted JWTs are not resolved here, so they get a 401.
+ * Responses carry `Cache-Control: no-store`: one of them holds a new key.
+ * Authentication runs in `onRequest`, before the body is read, as zot's
+ * middleware does: strangers learn nothing about body limits.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config/types.js';
+import { sendOciError, type OciError } from '../http/oci-error.js';
+import type { KeyStore } from '../identity/apikey-store.js';
+import { toZotApiKey } from '../identity/zot-shape.js';
+import { decideKeyGrant, keyExpiry, type Granter, type KeyGrantReason, type KeyRequest } from '../policy/key-grant.js';
+import { callerOf, viaZotUi, type Caller } from './caller.js';
+import type { Sessions } from './sessions.js';
+
+/** zot's `constants.APIKeyPath`. */
+export const APIKEY_PATH = '/zot/auth/apikey';
+/** zot's `constants.MaxAPIKeyBodySize`: a create request's body, in bytes. */
+export const MAX_APIKEY_BODY_SIZE = 8 * 1024;
+
+export interface ApiKeyRouteOptions {
+  readonly config: () => Config;
+  readonly apiKeys: KeyStore;
+  readonly sessions: Sessions;
+  readonly now: () => Date;
+}
+
+type UserCaller = Extract<Caller, { kind: 'session' | 'apikey' }>;
+
+/** zot's `APIKeyPayload`, checked. */
+interface Payload extends KeyRequest {
+  readonly label: string;
+}
+
+// A caller's limits go to 403: the request is sound, this caller may not make it.
+const STATUS: Record<KeyGrantReason, 400 | 403> = {
+  'scope-invalid': 400,
+  'expiration-malformed': 400,
+  'expiration-past': 400,
+  'expiration-beyond-max-lifetime': 400,
+  'scope-not-covered': 403,
+  'expiration-beyond-caller-key': 403,
+};
+
+/** Registers the three routes; register it as its own (encapsulated) plugin. */
+export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOptions): Promise<void> {
+  const callers = new WeakMap<FastifyRequest, UserCaller>();
+  // JSON only: a cross-site form can send text/plain without a preflight,
+  // application/json it cannot (zot reads any type; the gate is stricter).
+  app.removeContentTypeParser('text/plain');
+  const noStore = (reply: FastifyReply, status: number) =>
+    reply.code(status).header('content-type', 'application/json').header('cache-control', 'no-store');
+
+  app.addHook('onRequest', async (request, reply) => {
+    const config = options.config();
+    const deps = { ...options, maxKeyLifetimeMs: config.auth.apikeyMaxLifetimeMs };
+    const caller = await callerOf(request, deps, viaZotUi);
+    if (caller.kind === 'session' || caller.kind === 'apikey') {
+      callers.set(request, caller);
+      return;
+    }
+    // Basic, as zot's API-key routes answer: these endpoints are not part of the token flow.
+    const challenge = { kind: 'basic', realm: config.auth.realm } as const;
+    if (caller.kind === 'anonymous') {
+      return sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message: 'authentication required to manage API keys', reason: 'authentication-required' }, challenge);
+    }
+    request.log.info({ authFailure: caller.reason }, 'authentication failed');
+    // zot's failDelay: slow down guessing, on failures only.
+    if (config.auth.failDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.auth.failDelayMs));
+    return sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message: 'invalid credentials', reason: 'invalid-credentials' }, challenge);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const refusal = bodyError(error);
+    if (refusal === null) throw error; // the root handler renders everything else
+    return sendOciError(request, reply, refusal);
+  });
+
+  app.get(APIKEY_PATH, async (request, reply) => {
+    const caller = callerFor(request);
+    const now = options.now();
+    const keys = await options.apiKeys.list(caller.identity.name);
+    return noStore(reply, 200).send(JSON.stringify({ apiKeys: keys.map((record) => toZotApiKey(record, now, options.config().auth.apikeyMaxLifetimeMs)) }));
+  });
+
+  app.post(APIKEY_PATH, { bodyLimit: MAX_APIKEY_BODY_SIZE }, async (request, reply) => {
+    const caller = callerFor(request);
+    const payload = readPayload(request.body);
+    if (typeof payload === 'string') return sendOciError(request, reply, badRequest(payload, 'malformed-payload'));
+    const config = options.config();
+    const now = options.now();
+    const granter = await granterOf(caller, options.apiKeys, config.auth.apikeyMaxLifetimeMs);
+    if (granter === null) {
+      return sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message: 'the credentials making this request are not an active API key', reason: 'invalid-credentials' });
+    }
+    const grant = decideKeyGrant(granter, payload, { now, maxLifetimeMs: config.auth.apikeyMaxLifetimeMs });
+    if (!grant.allow) {
+      const status = STATUS[grant.reason];
+      const code = status === 403 ? 'DENIED' : 'UNSUPPORTED';
+      return sendOciError(request, reply, { status, code, message: grant.message, reason: grant.reason });
+    }
+    const user = caller.identity.name;
+    const { key, record } = await options.apiKeys.create({ owner: user, label: payload.label, expiresAt: grant.expiresAt, scopes: payload.scopes });
+    request.gateReason = 'apikey-created';
+    request.log.info({ audit: 'apikey-create', user, keyId: record.id, via: caller.kind, scopes: record.scopes, expiresAt: record.expiresAt }, 'api key created');
+    // zot embeds APIKeyDetails and appends `apiKey`: the same fields, in the same order.
+    const body = { ...toZotApiKey(record, now, config.auth.apikeyMaxLifetimeMs, request.headers['user-agent'] ?? ''), apiKey: key };
+    return noStore(reply, 201).send(JSON.stringify(body));
+  });
+
+  app.delete(APIKEY_PATH, async (request, reply) => {
+    const caller = callerFor(request);
+    const ids = new URLSearchParams((request.raw.url ?? '').split('?')[1] ?? '').getAll('id');
+    if (ids.length !== 1) return sendOciError(request, reply, badRequest('exactly one "id" query parameter is required', 'malformed-query'));
+    const id = ids[0] as string;
+    const user = caller.identity.name;
+    // Only within the caller's own keys: someone else's id is treated as unknown, as in zot.
+    const owned = (await options.apiKeys.list(user)).some((record) => record.id === id);
+    if (owned && (await options.apiKeys.revoke(id))) {
+      request.gateReason = 'apikey-revoked';
+      request.log.info({ audit: 'apikey-revoke', user, keyId: id, via: caller.kind }, 'api key revoked');
+    }
+    return noStore(reply, 200).send();
+  });
+
+  function callerFor(request: FastifyRequest): UserCaller {
+    const caller = callers.get(request);
+    // Unreachable while the onRequest hook is in place; fails closed on a wiring mistake.
+    if (caller === undefined) throw new Error('apikey routes: request reached a handler without a caller');
+    return caller;
+  }
+}
+
+/** What limits the caller: a session only maxLifetime, a key its own scopes and expiry too. */
+async function granterOf(caller: UserCaller, store: KeyStore, maxLifetimeMs: number | null): Promise<Granter | null> {
+  if (caller.kind === 'session') return { kind: 'session' };
+  const { name, keyId } = caller.identity;
+  // null when the key was revoked since authenticating, or the credentials were no key at all
+  const own = keyId === undefined ? undefined : (await store.list(name)).find((record) => record.id === keyId);
+  if (own === undefined) return null;
+  return { kind: 'apikey', scopes: own.scopes, expiresAt: keyExpiry(own, maxLifetimeMs) };
+}
+
+/**
+ * zot's `APIKeyPayload` as Go's encoding/json would fill it: absent or null
+ * fields are empty, unknown fields are ignored, a field of the wrong type is
+ * an error. Returns the problem as text when the body is not one.
+ */
+function readPayload(body: unknown): Payload | string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'the body must be a JSON object: {"label", "scopes", "expirationDate"}';
+  const { label = null, scopes = null, expirationDate = null } = body as Record<string, unknown>;
+  if (label !== null && typeof label !== 'string') return '"label" must be a string';
+  if (scopes !== null && !(Array.isArray(scopes) && scopes.every((scope) => typeof scope === 'string'))) return '"scopes" must be a list of strings';
+  if (expirationDate !== null && typeof expirationDate !== 'string') return '"expirationDate" must be an RFC 3339 string, or "" for the longest allowed';
+  return { label: label ?? '', scopes: (scopes as string[] | null) ?? [], expirationDate: expirationDate ?? '' };
+}
+
+/** Fastify's body-reading errors, in the words of this endpoint; null for anything else. */
+function bodyError(error: FastifyError): OciError | null {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, code: 'UNSUPPORTED', message: `the request body is larger than ${MAX_APIKEY_BODY_SIZE} bytes`, reason: 'body-too-large' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, code: 'UNSUPPORTED', message: 'the request body must be application/json', reason: 'unsupported-media-type' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return badRequest('the request body is not valid JSON', 'malformed-json');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return badRequest('the request body does not match its Content-Length', 'malformed-body');
+    default:
+      return null;
+  }
+}
+
+function badRequest(message: string, reason: string): OciError {
+  return { status: 400, code: 'UNSUPPORTED', message, reason };
+}
