@@ -106,6 +106,18 @@ describe('API-key push', () => {
     }
   });
 
+  it('a Cookie and an Authorization sent with a request stop at the gate', async () => {
+    recorder.clear();
+    const response = await send(gate.url, {
+      path: '/v2/library/base/manifests/1',
+      headers: { authorization: basic('ci', key), cookie: 'session=abc; user=ci', accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    expect(response.status).toBe(200);
+    expect(recorder.requests).toHaveLength(1);
+    expect(recorder.requests[0]!.headers.cookie).toBeUndefined();
+    expect(recorder.requests[0]!.headers.authorization).toBeUndefined();
+  });
+
   it('the pushed manifest is in the upstream, byte for byte', async () => {
     const response = await send(registry.url, {
       path: '/v2/team/app/manifests/v1',
