@@ -3,6 +3,8 @@
  * Chromium, the real registry and skopeo. The tests run in order and share
  * one browser: alice signs in, makes and revokes a key, and logs out.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -15,7 +17,12 @@ import { makeTempDir, removeDir } from '../harness/tmp.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { send } from '../support/http.js';
 
-const DOCS = join(import.meta.dirname, '..', '..', 'docs');
+/**
+ * The README's screenshots are re-taken only on request
+ * (`ZOT_GATE_SCREENSHOTS=1 npx vitest run test/e2e/account.test.ts`), so a
+ * test run never rewrites tracked files; otherwise they go to a temp dir.
+ */
+const DOCS = process.env.ZOT_GATE_SCREENSHOTS === '1' ? join(import.meta.dirname, '..', '..', 'docs') : mkdtempSync(join(tmpdir(), 'zot-gate-shots-'));
 const accessControl = {
   repositories: {
     '**': { anonymousPolicy: ['read'], policies: [{ groups: ['artifact-workloads'], actions: ['read', 'create'] }] },
