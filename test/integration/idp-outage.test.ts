@@ -6,67 +6,55 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIdp, type Idp } from '../harness/idp.js';
-import { buildImage, type BuiltImage } from '../harness/images.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
 import { pullToLayout, pushLayout } from '../harness/skopeo.js';
-import { makeTempDir, removeDir } from '../harness/tmp.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
 import { send } from '../support/http.js';
+import { useStack } from '../support/stack.js';
 
 let idp: Idp;
-let registry: Registry;
-let gate: GateUnderTest;
-let work: string;
-let image: BuiltImage;
 
 beforeAll(async () => {
   idp = await startIdp();
   await idp.stop(); // the gate starts while the IdP is down
-  registry = await startRegistry();
-  gate = await startGate({
-    upstream: registry.url,
-    accessControl: {
-      repositories: { '**': { anonymousPolicy: ['read'], policies: [{ groups: ['artifact-workloads'], actions: ['read', 'create'] }] } },
-    },
-    extra: {
-      auth: {
-        failDelay: 0,
-        openid: { providers: { oidc: { name: 'Test IdP', issuer: idp.issuer, credentialsFile: idp.credentialsFile, claimMapping: { username: 'preferred_username' } } } },
-      },
-    },
-  });
-  work = await makeTempDir('idp-outage');
-  image = await buildImage(join(work, 'img'), { seed: 'outage', tag: '1' });
-}, 60_000);
+});
 
 afterAll(async () => {
-  await gate?.stop();
-  await registry?.stop();
   await idp?.close();
-  if (work) await removeDir(work);
 });
+
+const stack = useStack(() => ({
+  accessControl: {
+    repositories: { '**': { anonymousPolicy: ['read'], policies: [{ groups: ['artifact-workloads'], actions: ['read', 'create'] }] } },
+  },
+  extra: {
+    auth: {
+      failDelay: 0,
+      openid: { providers: { oidc: { name: 'Test IdP', issuer: idp.issuer, credentialsFile: idp.credentialsFile, claimMapping: { username: 'preferred_username' } } } },
+    },
+  },
+  image: { seed: 'outage', tag: '1' },
+}));
 
 describe('with the IdP down', () => {
   it('an API-key push and an anonymous pull work', async () => {
-    const { key } = await gate.store.create({ owner: 'ci', label: 'ci', expiresAt: null, scopes: [], groups: ['artifact-workloads'] });
-    const pushed = await pushLayout(image.layoutDir, '1', `${gate.host}/app/x:1`, { username: 'ci', password: key });
+    const { key } = await stack.gate.store.create({ owner: 'ci', label: 'ci', expiresAt: null, scopes: [], groups: ['artifact-workloads'] });
+    const pushed = await pushLayout(stack.image.layoutDir, '1', `${stack.gate.host}/app/x:1`, { username: 'ci', password: key });
     expect(pushed.code, pushed.stderr).toBe(0);
-    const pulled = await pullToLayout(`${gate.host}/app/x:1`, join(work, 'pulled'));
+    const pulled = await pullToLayout(`${stack.gate.host}/app/x:1`, join(stack.work, 'pulled'));
     expect(pulled.code, pulled.stderr).toBe(0);
   });
 
   it('login answers 503 with a page that says so, and readiness reports the IdP without failing', async () => {
-    const login = await send(gate.url, { path: '/zot/auth/login?provider=oidc' });
+    const login = await send(stack.gate.url, { path: '/zot/auth/login?provider=oidc' });
     expect(login.status).toBe(503);
     expect(login.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(login.body).toContain('Test IdP cannot be reached right now, so nobody can sign in.');
-    const ready = await send(gate.url, { path: '/-/readyz' });
+    const ready = await send(stack.gate.url, { path: '/-/readyz' });
     expect(ready.status).toBe(200);
     expect(ready.json()).toEqual({ status: 'ready', upstream: 'ok', idp: { oidc: 'unavailable' } });
   });
 
   it('zot UI still finds the login in mgmt', async () => {
-    const mgmt = await send(gate.url, { path: '/v2/_zot/ext/mgmt' });
+    const mgmt = await send(stack.gate.url, { path: '/v2/_zot/ext/mgmt' });
     expect(mgmt.status).toBe(200);
     expect(mgmt.json<{ http: { auth: unknown } }>().http.auth).toEqual({ apikey: true, openid: { providers: { oidc: { name: 'Test IdP' } } } });
   });
@@ -78,13 +66,13 @@ describe('when the IdP returns', () => {
     const started = Date.now();
     let status = 503;
     while (status === 503 && Date.now() - started < 60_000) {
-      const login = await send(gate.url, { path: '/zot/auth/login?provider=oidc&callback_ui=/-/account' });
+      const login = await send(stack.gate.url, { path: '/zot/auth/login?provider=oidc&callback_ui=/-/account' });
       status = login.status;
       if (status === 302) {
         const location = new URL(login.headers.location!);
         expect(location.origin).toBe(new URL(idp.issuer).origin);
         expect(location.searchParams.get('code_challenge_method')).toBe('S256');
-        expect(location.searchParams.get('redirect_uri')).toBe(`${gate.url}/zot/auth/callback/oidc`);
+        expect(location.searchParams.get('redirect_uri')).toBe(`${stack.gate.url}/zot/auth/callback/oidc`);
         expect(location.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{20,}$/);
         expect(location.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{20,}$/);
       } else {
@@ -93,6 +81,6 @@ describe('when the IdP returns', () => {
     }
     expect(status).toBe(302);
     expect(Date.now() - started).toBeLessThan(60_000);
-    expect((await send(gate.url, { path: '/-/readyz' })).json()).toEqual({ status: 'ready', upstream: 'ok', idp: { oidc: 'ready' } });
+    expect((await send(stack.gate.url, { path: '/-/readyz' })).json()).toEqual({ status: 'ready', upstream: 'ok', idp: { oidc: 'ready' } });
   }, 70_000);
 });

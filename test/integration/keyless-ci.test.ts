@@ -4,78 +4,66 @@
  * token's groups allow and is refused where they don't; through the token
  * flow it becomes a gate token for the same identity.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_AUDIENCE, startIdp, type Idp } from '../harness/idp.js';
-import { buildImage, type BuiltImage } from '../harness/images.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
 import { pushLayout } from '../harness/skopeo.js';
-import { makeTempDir, removeDir } from '../harness/tmp.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
+import { startGate } from '../support/gate.js';
 import { basic, ociError, send } from '../support/http.js';
+import { useStack } from '../support/stack.js';
 
 let idp: Idp;
-let registry: Registry;
-let gate: GateUnderTest;
-let work: string;
-let image: BuiltImage;
 
 beforeAll(async () => {
   idp = await startIdp();
-  registry = await startRegistry();
-  gate = await startGate({
-    upstream: registry.url,
-    accessControl: {
-      repositories: {
-        'ci/**': { policies: [{ groups: ['artifact-workloads'], actions: ['read', 'create'] }] },
-        'prod/**': { policies: [{ groups: ['admins'], actions: ['read', 'create'] }] },
-      },
-    },
-    extra: {
-      auth: {
-        failDelay: 0,
-        trustedIssuers: [{ issuer: idp.issuer, audience: DEFAULT_AUDIENCE, claimMapping: { username: 'preferred_username', groups: 'groups' } }],
-      },
-    },
-  });
-  work = await makeTempDir('keyless');
-  image = await buildImage(join(work, 'img'), { seed: 'keyless', tag: '1' });
-}, 60_000);
+});
 
 afterAll(async () => {
-  await gate?.stop();
-  await registry?.stop();
   await idp?.close();
-  if (work) await removeDir(work);
 });
+
+const stack = useStack(() => ({
+  accessControl: {
+    repositories: {
+      'ci/**': { policies: [{ groups: ['artifact-workloads'], actions: ['read', 'create'] }] },
+      'prod/**': { policies: [{ groups: ['admins'], actions: ['read', 'create'] }] },
+    },
+  },
+  extra: {
+    auth: {
+      failDelay: 0,
+      trustedIssuers: [{ issuer: idp.issuer, audience: DEFAULT_AUDIENCE, claimMapping: { username: 'preferred_username', groups: 'groups' } }],
+    },
+  },
+  image: { seed: 'keyless', tag: '1' },
+}));
 
 describe('a client_credentials JWT as the Basic password', () => {
   it('pushes with skopeo where its groups allow, through the token flow', async () => {
     const jwt = await idp.clientCredentialsToken({ clientId: 'ci-robot' });
-    gate.received.length = 0;
-    const pushed = await pushLayout(image.layoutDir, '1', `${gate.host}/ci/app:1`, { username: 'ci-robot', password: jwt });
+    stack.gate.received.length = 0;
+    const pushed = await pushLayout(stack.image.layoutDir, '1', `${stack.gate.host}/ci/app:1`, { username: 'ci-robot', password: jwt });
     expect(pushed.code, pushed.stderr).toBe(0);
-    expect(gate.received.some((r) => r.url.startsWith('/zot/auth/token'))).toBe(true);
+    expect(stack.gate.received.some((r) => r.url.startsWith('/zot/auth/token'))).toBe(true);
   });
 
   it('is refused where its groups do not allow', async () => {
     const jwt = await idp.clientCredentialsToken({ clientId: 'ci-robot' });
-    const pushed = await pushLayout(image.layoutDir, '1', `${gate.host}/prod/app:1`, { username: 'ci-robot', password: jwt });
+    const pushed = await pushLayout(stack.image.layoutDir, '1', `${stack.gate.host}/prod/app:1`, { username: 'ci-robot', password: jwt });
     expect(pushed.code).not.toBe(0);
-    const raw = await send(gate.url, { method: 'POST', path: '/v2/prod/app/blobs/uploads/', headers: { authorization: basic('any-name', jwt) } });
+    const raw = await send(stack.gate.url, { method: 'POST', path: '/v2/prod/app/blobs/uploads/', headers: { authorization: basic('any-name', jwt) } });
     expect(raw.status).toBe(403);
     expect(ociError(raw)).toMatchObject({ code: 'DENIED', message: 'user "ci-robot" may not create in repository "prod/app"' });
   });
 
   it('an outsider without groups is refused everywhere', async () => {
     const jwt = await idp.clientCredentialsToken({ clientId: 'outsider' });
-    const raw = await send(gate.url, { method: 'POST', path: '/v2/ci/app/blobs/uploads/', headers: { authorization: basic('outsider', jwt) } });
+    const raw = await send(stack.gate.url, { method: 'POST', path: '/v2/ci/app/blobs/uploads/', headers: { authorization: basic('outsider', jwt) } });
     expect(raw.status).toBe(403);
   });
 
   it('is accepted as a Bearer token too', async () => {
     const jwt = await idp.clientCredentialsToken({ clientId: 'ci-robot' });
-    const raw = await send(gate.url, { method: 'POST', path: '/v2/ci/app/blobs/uploads/', headers: { authorization: `Bearer ${jwt}` } });
+    const raw = await send(stack.gate.url, { method: 'POST', path: '/v2/ci/app/blobs/uploads/', headers: { authorization: `Bearer ${jwt}` } });
     expect(raw.status).toBe(202);
   });
 
@@ -88,9 +76,9 @@ describe('a client_credentials JWT as the Basic password', () => {
     }],
   ])('%s → 401 at the registry and at the token endpoint', async (_name, make) => {
     const jwt = await make();
-    const raw = await send(gate.url, { method: 'POST', path: '/v2/ci/app/blobs/uploads/', headers: { authorization: basic('ci-robot', jwt) } });
+    const raw = await send(stack.gate.url, { method: 'POST', path: '/v2/ci/app/blobs/uploads/', headers: { authorization: basic('ci-robot', jwt) } });
     expect(raw.status).toBe(401);
-    const token = await send(gate.url, { path: '/zot/auth/token?service=x', headers: { authorization: basic('ci-robot', jwt) } });
+    const token = await send(stack.gate.url, { path: '/zot/auth/token?service=x', headers: { authorization: basic('ci-robot', jwt) } });
     expect(token.status).toBe(401);
   });
 
@@ -98,7 +86,7 @@ describe('a client_credentials JWT as the Basic password', () => {
     // A fresh gate has not fetched the IdP's keys yet; stop the IdP first.
     await idp.stop();
     const fresh = await startGate({
-      upstream: registry.url,
+      upstream: stack.registry.url,
       accessControl: { repositories: { '**': { policies: [{ groups: ['artifact-workloads'], actions: ['read'] }] } } },
       extra: { auth: { failDelay: 0, trustedIssuers: [{ issuer: idp.issuer, audience: DEFAULT_AUDIENCE, claimMapping: { username: 'preferred_username' } }] } },
     });

@@ -4,27 +4,11 @@
  * forwarded `%2F` or `..` could address another repository than the one the
  * gate authorised.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRecorder, type Recorder } from '../harness/recorder.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
+import { describe, expect, it } from 'vitest';
 import { ociError, send } from '../support/http.js';
+import { useStack } from '../support/stack.js';
 
-let registry: Registry;
-let recorder: Recorder;
-let gate: GateUnderTest;
-
-beforeAll(async () => {
-  registry = await startRegistry();
-  recorder = await startRecorder(registry.url);
-  gate = await startGate({ upstream: recorder.url, accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } } });
-});
-
-afterAll(async () => {
-  await gate?.stop();
-  await recorder?.stop();
-  await registry?.stop();
-});
+const stack = useStack({ hop: 'recorder', accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } } });
 
 describe('each path trick gets 400 and never reaches the upstream', () => {
   it.each([
@@ -45,12 +29,12 @@ describe('each path trick gets 400 and never reaches the upstream', () => {
     ['traversal from a UI path', '/foo/..%2F..%2Fv2/a/manifests/latest'],
     ['encoded metrics', '/%6detrics'],
   ])('%s: %s', async (_name, path) => {
-    recorder.clear();
-    const response = await send(gate.url, { path });
+    stack.recorder.clear();
+    const response = await send(stack.gate.url, { path });
     expect(response.status).toBe(400);
     expect(['NAME_INVALID', 'TAG_INVALID', 'DIGEST_INVALID', 'UNSUPPORTED']).toContain(ociError(response).code);
     expect(ociError(response).detail.reason).toMatch(/^[a-z]+(-[a-z]+)*$/);
-    expect(recorder.requests).toEqual([]);
+    expect(stack.recorder.requests).toEqual([]);
   });
 
   it.each([
@@ -59,13 +43,13 @@ describe('each path trick gets 400 and never reaches the upstream', () => {
     ['/v2/a/manifests/-bad', 'TAG_INVALID'],
     ['/v2/a/blobs/sha256:abc', 'DIGEST_INVALID'],
   ])('%s → %s', async (path, code) => {
-    expect(ociError(await send(gate.url, { path })).code).toBe(code);
+    expect(ociError(await send(stack.gate.url, { path })).code).toBe(code);
   });
 
   it('tags are case-sensitive: LATEST is another tag than latest', async () => {
-    recorder.clear();
-    const response = await send(gate.url, { path: '/v2/a/manifests/LATEST' });
+    stack.recorder.clear();
+    const response = await send(stack.gate.url, { path: '/v2/a/manifests/LATEST' });
     expect(response.status).toBe(404);
-    expect(recorder.requests.map((r) => r.url)).toEqual(['/v2/a/manifests/LATEST']);
+    expect(stack.recorder.requests.map((r) => r.url)).toEqual(['/v2/a/manifests/LATEST']);
   });
 });

@@ -4,15 +4,9 @@
  * get through (the upstream sees the request); every other identity is
  * refused by the gate and the upstream never sees it.
  */
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildImage, type BuiltImage } from '../harness/images.js';
-import { startRecorder, type Recorder } from '../harness/recorder.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
-import { pushLayout } from '../harness/skopeo.js';
-import { makeTempDir, removeDir } from '../harness/tmp.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
-import { basic, ociError, send, type RawResponse } from '../support/http.js';
+import { describe, expect, it } from 'vitest';
+import { ociError, send, type RawResponse } from '../support/http.js';
+import { useStack } from '../support/stack.js';
 
 const ACTIONS = ['read', 'create', 'update', 'delete'] as const;
 type Who = (typeof ACTIONS)[number] | 'anonymous' | 'admin' | 'prom' | 'mounter';
@@ -28,55 +22,32 @@ const accessControl = {
 };
 
 const UPLOAD = '3f1d2c4e-5b6a-4789-8abc-def012345678';
-let registry: Registry;
-let recorder: Recorder;
-let gate: GateUnderTest;
-let work: string;
-let image: BuiltImage;
-const auth: Partial<Record<Who, string>> = {};
-
-beforeAll(async () => {
-  registry = await startRegistry();
-  recorder = await startRecorder(registry.url);
-  gate = await startGate({ upstream: recorder.url, accessControl });
-  work = await makeTempDir('actions');
-  image = await buildImage(join(work, 'img'), { seed: 'actions', tag: 'exists' });
-  for (const repo of ['t/app:exists', 'src/lib:1', 'pub/x:1']) {
-    const pushed = await pushLayout(image.layoutDir, 'exists', `${registry.host}/${repo}`);
-    expect(pushed.code, pushed.stderr).toBe(0);
-  }
-  const groups: Record<string, string[]> = {
+const stack = useStack({
+  hop: 'recorder',
+  accessControl,
+  users: {
     read: ['g-read'], create: ['g-create'], update: ['g-update'], delete: ['g-delete'],
     admin: ['admins'], prom: [], mounter: ['g-create', 'g-src-read'],
-  };
-  for (const [name, g] of Object.entries(groups)) {
-    const { key } = await gate.store.create({ owner: name, label: 'test', expiresAt: null, scopes: [], groups: g });
-    auth[name as Who] = basic(name, key);
-  }
+  },
+  image: { seed: 'actions', tag: 'exists', pushTo: ['t/app:exists', 'src/lib:1', 'pub/x:1'] },
 }, 120_000);
 
-afterAll(async () => {
-  await gate?.stop();
-  await recorder?.stop();
-  await registry?.stop();
-  if (work) await removeDir(work);
-});
-
 async function attempt(who: Who, method: string, path: string, body?: string, contentType = 'application/vnd.oci.image.manifest.v1+json'): Promise<{ response: RawResponse; forwarded: boolean }> {
-  recorder.clear();
+  stack.recorder.clear();
   const headers: Record<string, string> = { accept: 'application/vnd.oci.image.manifest.v1+json' };
-  if (auth[who as keyof typeof auth] !== undefined) headers.authorization = auth[who as keyof typeof auth]!;
+  const authorization = (stack.auth as Partial<Record<Who, string>>)[who];
+  if (authorization !== undefined) headers.authorization = authorization;
   if (body !== undefined) headers['content-type'] = contentType;
-  const response = await send(gate.url, { method, path, headers, ...(body !== undefined ? { body } : {}) });
-  return { response, forwarded: recorder.requests.some((r) => r.method === method && r.url.split('?')[0] === path.split('?')[0]) };
+  const response = await send(stack.gate.url, { method, path, headers, ...(body !== undefined ? { body } : {}) });
+  return { response, forwarded: stack.recorder.requests.some((r) => r.method === method && r.url.split('?')[0] === path.split('?')[0]) };
 }
 
 // An invalid manifest body: forwarded PUTs are refused by the registry, so no row changes state for the next.
 const BAD_MANIFEST = '{}';
 
 describe('request → action (DESIGN.md table), each row needs exactly one action', () => {
-  const digest = () => image.manifestDigest;
-  const layer = () => image.layerDigest;
+  const digest = () => stack.image.manifestDigest;
+  const layer = () => stack.image.layerDigest;
   const rows: Array<[string, string, () => string, (typeof ACTIONS)[number], string?]> = [
     ['GET manifest by tag', 'GET', () => '/v2/t/app/manifests/exists', 'read'],
     ['HEAD manifest by tag', 'HEAD', () => '/v2/t/app/manifests/exists', 'read'],
@@ -120,7 +91,7 @@ describe('request → action (DESIGN.md table), each row needs exactly one actio
     expect(anonymous.response.status).toBe(401);
     const dockerActions = { read: 'pull', create: 'pull,push', update: 'pull,push', delete: 'delete' }[needed];
     expect(anonymous.response.headers['www-authenticate']).toBe(
-      `Bearer realm="${gate.url}/zot/auth/token",service="${gate.host}",scope="repository:t/app:${dockerActions}"`,
+      `Bearer realm="${stack.gate.url}/zot/auth/token",service="${stack.gate.host}",scope="repository:t/app:${dockerActions}"`,
     );
     expect(anonymous.forwarded).toBe(false);
   });
@@ -136,9 +107,9 @@ describe('request → action (DESIGN.md table), each row needs exactly one actio
   });
 
   it('the mount parameter without from is dropped, so a plain upload starts', async () => {
-    const { response } = await attempt('create', 'POST', `/v2/t/app/blobs/uploads/?mount=${image.layerDigest}`);
+    const { response } = await attempt('create', 'POST', `/v2/t/app/blobs/uploads/?mount=${stack.image.layerDigest}`);
     expect(response.status).toBe(202);
-    expect(recorder.requests[0]?.url).toBe('/v2/t/app/blobs/uploads/');
+    expect(stack.recorder.requests[0]?.url).toBe('/v2/t/app/blobs/uploads/');
   });
 });
 
@@ -186,12 +157,12 @@ describe('cross-repository mount: create on the target and read on from', () => 
     ['create', 403, false],
     ['mounter', 201, true],
   ] as const)('%s → %d', async (who, status, forwarded) => {
-    const path = `/v2/t/app/blobs/uploads/?mount=${image.layerDigest}&from=src/lib`;
+    const path = `/v2/t/app/blobs/uploads/?mount=${stack.image.layerDigest}&from=src/lib`;
     const result = await attempt(who, 'POST', path);
     expect(result.response.status).toBe(status);
     expect(result.forwarded).toBe(forwarded);
     if (status === 403) expect(ociError(result.response).detail).toMatchObject({ action: 'read', repository: 'src/lib' });
-    else expect(recorder.requests[0]?.url).toBe(`/v2/t/app/blobs/uploads/?mount=${encodeURIComponent(image.layerDigest)}&from=src%2Flib`);
+    else expect(stack.recorder.requests[0]?.url).toBe(`/v2/t/app/blobs/uploads/?mount=${encodeURIComponent(stack.image.layerDigest)}&from=src%2Flib`);
   });
 });
 
@@ -199,17 +170,17 @@ describe('the rows that are not repository actions', () => {
   it('GET /v2/: anonymous gets a Bearer challenge naming the token endpoint; a key gets 200; zot UI as guest gets 200', async () => {
     const anonymous = await attempt('anonymous', 'GET', '/v2/');
     expect(anonymous.response.status).toBe(401);
-    expect(anonymous.response.headers['www-authenticate']).toBe(`Bearer realm="${gate.url}/zot/auth/token",service="${gate.host}"`);
+    expect(anonymous.response.headers['www-authenticate']).toBe(`Bearer realm="${stack.gate.url}/zot/auth/token",service="${stack.gate.host}"`);
     expect(ociError(anonymous.response)).toEqual({ code: 'UNAUTHORIZED', message: 'authentication required', detail: { reason: 'authentication-required' } });
     const named = await attempt('read', 'GET', '/v2/');
     expect(named.response.status).toBe(200);
     expect(named.response.headers['docker-distribution-api-version']).toBe('registry/2.0');
-    const ui = await send(gate.url, { path: '/v2/', headers: { 'x-zot-api-client': 'zot-ui' } });
+    const ui = await send(stack.gate.url, { path: '/v2/', headers: { 'x-zot-api-client': 'zot-ui' } });
     expect(ui.status).toBe(200);
   });
 
   it('a 401 to zot UI carries no challenge (no browser Basic prompt)', async () => {
-    const ui = await send(gate.url, { path: '/v2/t/app/tags/list', headers: { 'x-zot-api-client': 'zot-ui' } });
+    const ui = await send(stack.gate.url, { path: '/v2/t/app/tags/list', headers: { 'x-zot-api-client': 'zot-ui' } });
     expect(ui.status).toBe(401);
     expect(ui.headers['www-authenticate']).toBeUndefined();
   });
@@ -267,6 +238,6 @@ describe('the rows that are not repository actions', () => {
     const result = await attempt('admin', method, path);
     expect(result.response.status).toBe(403);
     expect(ociError(result.response).detail.reason).toBe('unknown-route');
-    expect(recorder.requests).toEqual([]);
+    expect(stack.recorder.requests).toEqual([]);
   });
 });

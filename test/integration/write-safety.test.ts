@@ -4,16 +4,13 @@
  * records it, and answers only the faults a test arms.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFaultInjector, type FaultInjector } from '../harness/faulty.js';
-import { buildImage, sha256, type BuiltImage } from '../harness/images.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildImage, sha256 } from '../harness/images.js';
 import { pushLayout } from '../harness/skopeo.js';
-import { makeTempDir, removeDir } from '../harness/tmp.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
-import { basic, ociError, send, type RawResponse } from '../support/http.js';
+import { ociError, send, type RawResponse } from '../support/http.js';
+import { annotated, OCI_MANIFEST } from '../support/registry-ops.js';
+import { useStack } from '../support/stack.js';
 
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const MIB = 1024 * 1024;
 
 const accessControl = {
@@ -34,83 +31,42 @@ const immutableTags = [{ repositories: ['**'], tags: ['v*'] }];
 type Who = 'creator' | 'updater' | 'deleter' | 'admin';
 const GROUPS: Record<Who, string[]> = { creator: ['creators'], updater: ['updaters'], deleter: ['deleters'], admin: ['admins'] };
 
-let registry: Registry;
-let faults: FaultInjector;
-let gate: GateUnderTest;
-let work: string;
-let image: BuiltImage;
-let secret: BuiltImage;
-const auth = {} as Record<Who, string>;
+const stack = useStack({
+  hop: 'faults',
+  accessControl,
+  extra: { immutableTags },
+  users: GROUPS,
+  image: { seed: 'write-safety', tag: 'seed', pushTo: ['ws/base:seed'] },
+  images: { secret: { seed: 'write-safety secret', tag: 'seed', pushTo: ['hidden/src:seed'] } },
+});
+
+beforeAll(async () => {
+  const { configDigest, layerDigest } = stack.image;
+  for (const repository of ['ws/app', 'ws/race', 'ws/multi', 'ws/del']) await stack.direct.mountBlobs(repository, 'ws/base', [configDigest, layerDigest]);
+});
 
 /** Distinct manifests over the same blobs: the base manifest with one annotation more. */
 function manifest(n: number): string {
-  return JSON.stringify({ ...(JSON.parse(image.manifest) as object), annotations: { 'org.example.variant': String(n) } });
+  return annotated(stack.image.manifest, { 'org.example.variant': String(n) });
 }
 
 function put(who: Who, repository: string, reference: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<RawResponse> {
-  return send(gate.url, {
+  return send(stack.gate.url, {
     method: 'PUT',
     path: `/v2/${repository}/manifests/${reference}`,
-    headers: { authorization: auth[who], 'content-type': OCI_MANIFEST, ...headers },
+    headers: { authorization: stack.auth[who], 'content-type': OCI_MANIFEST, ...headers },
     body,
   });
 }
 
 function call(who: Who, method: string, path: string, body?: string): Promise<RawResponse> {
-  return send(gate.url, { method, path, headers: { authorization: auth[who], 'content-type': 'application/octet-stream' }, ...(body === undefined ? {} : { body }) });
-}
-
-/** What the registry itself says the tag points at; null when it does not exist. */
-async function digestOf(repository: string, tag: string): Promise<string | null> {
-  const response = await send(registry.url, { method: 'HEAD', path: `/v2/${repository}/manifests/${tag}`, headers: { accept: OCI_MANIFEST } });
-  if (response.status === 404) return null;
-  expect(response.status).toBe(200);
-  return response.headers['docker-content-digest'] as string;
-}
-
-/** Sets a tag straight in the registry, around the gate. */
-async function putDirect(repository: string, tag: string, body: string): Promise<void> {
-  const response = await send(registry.url, { method: 'PUT', path: `/v2/${repository}/manifests/${tag}`, headers: { 'content-type': OCI_MANIFEST }, body });
-  expect(response.status, response.body).toBe(201);
-}
-
-/** Links the base image's blobs into `repository`, straight in the registry. */
-async function seed(repository: string): Promise<void> {
-  for (const digest of [image.configDigest, image.layerDigest]) {
-    const response = await send(registry.url, { method: 'POST', path: `/v2/${repository}/blobs/uploads/?mount=${digest}&from=ws/base` });
-    expect(response.status).toBe(201);
-  }
+  return send(stack.gate.url, { method, path, headers: { authorization: stack.auth[who], 'content-type': 'application/octet-stream' }, ...(body === undefined ? {} : { body }) });
 }
 
 /** Paths (query dropped) of the `method` requests the registry side saw since the last `faults.clear()`. */
 function seen(method: string): string[] {
-  return faults.requests.filter((r) => r.method === method).map((r) => r.url.split('?')[0]!);
+  return stack.faults.requests.filter((r) => r.method === method).map((r) => r.url.split('?')[0]!);
 }
-
-beforeAll(async () => {
-  registry = await startRegistry();
-  faults = await startFaultInjector(registry.url);
-  gate = await startGate({ upstream: faults.url, accessControl, extra: { immutableTags } });
-  work = await makeTempDir('write-safety');
-  image = await buildImage(join(work, 'base'), { seed: 'write-safety', tag: 'seed' });
-  secret = await buildImage(join(work, 'secret'), { seed: 'write-safety secret', tag: 'seed' });
-  for (const [layout, ref] of [[image, 'ws/base:seed'], [secret, 'hidden/src:seed']] as const) {
-    const pushed = await pushLayout(layout.layoutDir, 'seed', `${registry.host}/${ref}`);
-    expect(pushed.code, pushed.stderr).toBe(0);
-  }
-  for (const repository of ['ws/app', 'ws/race', 'ws/multi', 'ws/del']) await seed(repository);
-  for (const who of Object.keys(GROUPS) as Who[]) {
-    const { key } = await gate.store.create({ owner: who, label: 'write-safety', expiresAt: null, scopes: [], groups: GROUPS[who] });
-    auth[who] = basic(who, key);
-  }
-}, 60_000);
-
-afterAll(async () => {
-  await gate?.stop();
-  await faults?.stop();
-  await registry?.stop();
-  if (work) await removeDir(work);
-});
 
 const overwrite = (who: Who, tag: string, repository = 'ws/app') => ({
   code: 'DENIED',
@@ -137,7 +93,7 @@ describe('tag PUTs: create a new tag, re-push the same, overwrite only with upda
     ['an admin cannot overwrite v1', 'admin', 'v1', 2, 403, frozen('v1'), 1],
     ['an admin may re-push v1 identical', 'admin', 'v1', 1, 201, null, 1],
   ])('%s', async (_name, who, tag, n, status, error, after) => {
-    faults.clear();
+    stack.faults.clear();
     const response = await put(who, 'ws/app', tag, manifest(n));
     expect(response.status, response.body).toBe(status);
     if (error === null) expect(response.headers['docker-content-digest']).toBe(sha256(manifest(n)));
@@ -145,13 +101,13 @@ describe('tag PUTs: create a new tag, re-push the same, overwrite only with upda
     // The existence check asked the registry; a refused PUT never reached it.
     expect(seen('HEAD')).toEqual([`/v2/ws/app/manifests/${tag}`]);
     expect(seen('PUT')).toEqual(status === 201 ? [`/v2/ws/app/manifests/${tag}`] : []);
-    expect(await digestOf('ws/app', tag)).toBe(sha256(manifest(after)));
+    expect(await stack.direct.digestOf('ws/app', tag)).toBe(sha256(manifest(after)));
   });
 });
 
 describe('concurrent PUTs to one new tag', () => {
   it('20 different manifests at once: exactly one 201, the rest 403, and the tag holds the winner', async () => {
-    faults.clear();
+    stack.faults.clear();
     const bodies = Array.from({ length: 20 }, (_, i) => manifest(100 + i));
     const responses = await Promise.all(bodies.map((body) => put('creator', 'ws/race', 'race', body)));
     const statuses = responses.map((r) => r.status);
@@ -161,14 +117,14 @@ describe('concurrent PUTs to one new tag', () => {
     expect(responses[winner]!.headers['docker-content-digest']).toBe(sha256(bodies[winner]!));
     for (const response of responses.filter((r) => r.status === 403)) expect(ociError(response)).toEqual(overwrite('creator', 'race', 'ws/race'));
     expect(seen('PUT')).toEqual(['/v2/ws/race/manifests/race']);
-    expect(await digestOf('ws/race', 'race')).toBe(sha256(bodies[winner]!));
+    expect(await stack.direct.digestOf('ws/race', 'race')).toBe(sha256(bodies[winner]!));
   });
 });
 
 describe('digest PUT ?tag=…: each tag checked as a tag PUT', () => {
   beforeAll(async () => {
-    await putDirect('ws/multi', 'latest', manifest(1));
-    await putDirect('ws/multi', 'v1', manifest(1));
+    await stack.direct.putManifest('ws/multi', 'latest', manifest(1));
+    await stack.direct.putManifest('ws/multi', 'v1', manifest(1));
   });
 
   it.each<[string, Who, number, string[], number, object | null]>([
@@ -180,7 +136,7 @@ describe('digest PUT ?tag=…: each tag checked as a tag PUT', () => {
     ['an immutable tag, update', 'updater', 3, ['e', 'v1'], 403, frozen('v1', 'ws/multi')],
     ['an immutable tag, admin', 'admin', 3, ['v1'], 403, frozen('v1', 'ws/multi')],
   ])('%s', async (_name, who, n, tags, status, error) => {
-    faults.clear();
+    stack.faults.clear();
     const digest = sha256(manifest(n));
     const response = await put(who, 'ws/multi', `${digest}?${tags.map((t) => `tag=${t}`).join('&')}`, manifest(n));
     expect(response.status, response.body).toBe(status);
@@ -191,8 +147,8 @@ describe('digest PUT ?tag=…: each tag checked as a tag PUT', () => {
   });
 
   it('the registry still has latest and v1 where they were', async () => {
-    expect(await digestOf('ws/multi', 'latest')).toBe(sha256(manifest(1)));
-    expect(await digestOf('ws/multi', 'v1')).toBe(sha256(manifest(1)));
+    expect(await stack.direct.digestOf('ws/multi', 'latest')).toBe(sha256(manifest(1)));
+    expect(await stack.direct.digestOf('ws/multi', 'v1')).toBe(sha256(manifest(1)));
   });
 });
 
@@ -210,29 +166,29 @@ describe('fail closed: when the registry cannot say what a tag holds, nothing is
     ['the connection drops', 'reset', false, expect.any(String)],
     ['HEAD of a digest PUT\'s ?tag= answers 500', 500, true, 'upstream answered 500'],
   ])('%s → 503 UNAVAILABLE, and no PUT reaches the registry', async (_name, answer, byDigest, upstream) => {
-    faults.clear();
-    faults.inject({ method: 'HEAD', path: '/v2/ws/app/manifests/faulty', answer });
+    stack.faults.clear();
+    stack.faults.inject({ method: 'HEAD', path: '/v2/ws/app/manifests/faulty', answer });
     try {
       const reference = byDigest ? `${sha256(manifest(7))}?tag=faulty` : 'faulty';
       const response = await put('updater', 'ws/app', reference, manifest(7));
       expect(response.status, response.body).toBe(503);
       expect(ociError(response)).toEqual(unknown('faulty', upstream));
-      expect(faults.requests.map((r) => [r.method, r.url, r.faulted])).toEqual([['HEAD', '/v2/ws/app/manifests/faulty', true]]);
+      expect(stack.faults.requests.map((r) => [r.method, r.url, r.faulted])).toEqual([['HEAD', '/v2/ws/app/manifests/faulty', true]]);
     } finally {
-      faults.heal();
+      stack.faults.heal();
     }
-    expect(await digestOf('ws/app', 'faulty')).toBeNull();
+    expect(await stack.direct.digestOf('ws/app', 'faulty')).toBeNull();
   });
 
   it('once the registry answers again, the same PUT goes through', async () => {
     const response = await put('updater', 'ws/app', 'faulty', manifest(7));
     expect(response.status, response.body).toBe(201);
-    expect(await digestOf('ws/app', 'faulty')).toBe(sha256(manifest(7)));
+    expect(await stack.direct.digestOf('ws/app', 'faulty')).toBe(sha256(manifest(7)));
   });
 
   it('a digest DELETE whose tag list cannot be read → 503, nothing deleted', async () => {
-    faults.clear();
-    faults.inject({ method: 'GET', path: '/v2/ws/app/tags/list', answer: 500 });
+    stack.faults.clear();
+    stack.faults.inject({ method: 'GET', path: '/v2/ws/app/tags/list', answer: 500 });
     try {
       const digest = sha256(manifest(7));
       const response = await call('admin', 'DELETE', `/v2/ws/app/manifests/${digest}`);
@@ -244,9 +200,9 @@ describe('fail closed: when the registry cannot say what a tag holds, nothing is
       });
       expect(seen('DELETE')).toEqual([]);
     } finally {
-      faults.heal();
+      stack.faults.heal();
     }
-    expect(await digestOf('ws/app', 'faulty')).toBe(sha256(manifest(7)));
+    expect(await stack.direct.digestOf('ws/app', 'faulty')).toBe(sha256(manifest(7)));
   });
 });
 
@@ -266,33 +222,33 @@ describe('manifest bodies are capped at 4 MiB', () => {
     ['with a Content-Length', {}],
     ['chunked, no Content-Length', { 'transfer-encoding': 'chunked' }],
   ])('4 MiB + 1 byte, %s → 413, nothing forwarded', async (_name, headers) => {
-    faults.clear();
+    stack.faults.clear();
     const response = await put('admin', 'ws/app', 'big', padded(4 * MIB + 1), headers);
     expect(response.status).toBe(413);
     expect(ociError(response)).toEqual(tooLarge);
-    expect(faults.requests).toEqual([]);
-    expect(await digestOf('ws/app', 'big')).toBeNull();
+    expect(stack.faults.requests).toEqual([]);
+    expect(await stack.direct.digestOf('ws/app', 'big')).toBeNull();
   });
 
   it('exactly 4 MiB is accepted', async () => {
     const body = padded(4 * MIB);
     const response = await put('creator', 'ws/app', 'big', body);
     expect(response.status, response.body).toBe(201);
-    expect(await digestOf('ws/app', 'big')).toBe(sha256(body));
+    expect(await stack.direct.digestOf('ws/app', 'big')).toBe(sha256(body));
   });
 });
 
 describe('blob mounts and upload sessions', () => {
   it('a mount without read on from is refused, never a 201', async () => {
-    faults.clear();
-    const response = await call('creator', 'POST', `/v2/ws/app/blobs/uploads/?mount=${secret.layerDigest}&from=hidden/src`);
+    stack.faults.clear();
+    const response = await call('creator', 'POST', `/v2/ws/app/blobs/uploads/?mount=${stack.images.secret.layerDigest}&from=hidden/src`);
     expect(response.status).toBe(403);
     expect(ociError(response)).toEqual({
       code: 'DENIED',
       message: 'user "creator" may not read in repository "hidden/src"',
       detail: { reason: 'action-not-granted', action: 'read', repository: 'hidden/src', pattern: 'hidden/**' },
     });
-    expect(faults.requests).toEqual([]);
+    expect(stack.faults.requests).toEqual([]);
   });
 
   it.each([
@@ -304,7 +260,7 @@ describe('blob mounts and upload sessions', () => {
     expect(opened.status).toBe(202);
     const location = opened.headers.location!;
     const session = location.split('?')[0]!.split('/').pop()!;
-    faults.clear();
+    stack.faults.clear();
     const path = method === 'PUT' ? `${location}&digest=${sha256('')}` : location;
     const response = await call('updater', method, path, body);
     expect(response.status).toBe(404);
@@ -313,7 +269,7 @@ describe('blob mounts and upload sessions', () => {
       message: `upload ${session} is not known in repository "ws/app"`,
       detail: { reason: 'upload-not-owned' },
     });
-    expect(faults.requests).toEqual([]);
+    expect(stack.faults.requests).toEqual([]);
     // The owner's session is untouched.
     expect((await call('creator', 'PATCH', location, 'some bytes')).status).toBe(202);
   });
@@ -321,8 +277,8 @@ describe('blob mounts and upload sessions', () => {
 
 describe('DELETE of a manifest an immutable tag points at', () => {
   beforeAll(async () => {
-    await putDirect('ws/del', 'v1', manifest(1));
-    await putDirect('ws/del', 'latest', manifest(2));
+    await stack.direct.putManifest('ws/del', 'v1', manifest(1));
+    await stack.direct.putManifest('ws/del', 'latest', manifest(2));
   });
 
   const refused = {
@@ -344,18 +300,18 @@ describe('DELETE of a manifest an immutable tag points at', () => {
     ['a digest no immutable tag points at, a non-admin holding delete', 'deleter', 2, 202, null, 1, null],
     ['by digest, an admin', 'admin', 1, 202, null, null, null],
   ])('%s', async (_name, who, ref, status, error, v1After, latestAfter) => {
-    faults.clear();
+    stack.faults.clear();
     const reference = typeof ref === 'number' ? sha256(manifest(ref)) : ref;
     const response = await call(who, 'DELETE', `/v2/ws/del/manifests/${reference}`);
     expect(response.status, response.body).toBe(status);
     if (error !== null) expect(ociError(response)).toEqual(error);
     expect(seen('DELETE')).toEqual(status === 202 ? [`/v2/ws/del/manifests/${reference}`] : []);
-    expect(await digestOf('ws/del', 'v1')).toBe(v1After === null ? null : sha256(manifest(v1After)));
-    expect(await digestOf('ws/del', 'latest')).toBe(latestAfter === null ? null : sha256(manifest(latestAfter)));
+    expect(await stack.direct.digestOf('ws/del', 'v1')).toBe(v1After === null ? null : sha256(manifest(v1After)));
+    expect(await stack.direct.digestOf('ws/del', 'latest')).toBe(latestAfter === null ? null : sha256(manifest(latestAfter)));
   });
 
   it("the admin's delete is in the audit log, and no one else's", () => {
-    const audits = gate.logs.filter((line) => line['audit'] === 'immutable-delete');
+    const audits = stack.gate.logs.filter((line) => line['audit'] === 'immutable-delete');
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({ level: 'warn', audit: 'immutable-delete', repository: 'ws/del', tag: 'v1', user: 'admin', msg: 'admin deletes an immutable tag' });
   });
@@ -363,14 +319,14 @@ describe('DELETE of a manifest an immutable tag points at', () => {
 
 describe('real clients', () => {
   it("skopeo pushing other content to an immutable tag fails with the gate's message", async () => {
-    const other = await buildImage(join(work, 'other'), { seed: 'write-safety other', tag: 'v1' });
-    const [, password] = Buffer.from(auth.updater.slice('Basic '.length), 'base64').toString().split(':');
-    const result = await pushLayout(other.layoutDir, 'v1', `${gate.host}/ws/app:v1`, { username: 'updater', password: password! });
+    const other = await buildImage(join(stack.work, 'other'), { seed: 'write-safety other', tag: 'v1' });
+    const [, password] = Buffer.from(stack.auth.updater.slice('Basic '.length), 'base64').toString().split(':');
+    const result = await pushLayout(other.layoutDir, 'v1', `${stack.gate.host}/ws/app:v1`, { username: 'updater', password: password! });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('tag \\"v1\\" in repository \\"ws/app\\" is immutable (immutableTags[0]); it cannot be overwritten, push a new tag instead');
   });
 
   it('after every attempt, the registry still has v1 at the first digest', async () => {
-    expect(await digestOf('ws/app', 'v1')).toBe(sha256(manifest(1)));
+    expect(await stack.direct.digestOf('ws/app', 'v1')).toBe(sha256(manifest(1)));
   });
 });

@@ -15,62 +15,36 @@
  * identity is an admin holding `delete`; an admin's such delete goes to the
  * audit log.
  */
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFaultInjector, type FaultInjector } from '../harness/faulty.js';
-import { buildImage, sha256, type BuiltImage } from '../harness/images.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
-import { pushLayout } from '../harness/skopeo.js';
-import { makeTempDir, removeDir } from '../harness/tmp.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
-import { basic, ociError, send } from '../support/http.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sha256 } from '../harness/images.js';
+import { ociError, send } from '../support/http.js';
+import { annotated, OCI_MANIFEST } from '../support/registry-ops.js';
+import { useStack } from '../support/stack.js';
 
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const accessControl = {
   repositories: { 'rel/**': { policies: [{ users: ['janitor'], actions: ['read', 'delete'] }] } },
   adminPolicy: { users: ['root'], actions: ['read', 'create', 'update', 'delete'] },
 };
 const immutableTags = [{ repositories: ['rel/**'], tags: ['v*'] }];
 
-let registry: Registry;
-let faults: FaultInjector;
-let gate: GateUnderTest;
-let work: string;
-let image: BuiltImage;
-const auth: Record<string, string> = {};
+const stack = useStack({
+  hop: 'faults',
+  accessControl,
+  extra: { immutableTags },
+  users: { janitor: [], root: [] },
+  // v1.0 and latest share one manifest: the digest DELETE would remove both.
+  image: { seed: 'immutable delete', tag: 'v1.0', pushTo: ['rel/app:v1.0', 'rel/app:latest'] },
+});
 
 /** `dev` holds another manifest over the same blobs. */
-const dev = () => JSON.stringify({ ...(JSON.parse(image.manifest) as object), annotations: { 'org.example.branch': 'dev' } });
+const dev = () => annotated(stack.image.manifest, { 'org.example.branch': 'dev' });
 
 beforeAll(async () => {
-  registry = await startRegistry();
-  faults = await startFaultInjector(registry.url);
-  gate = await startGate({ upstream: faults.url, accessControl, extra: { immutableTags } });
-  work = await makeTempDir('regression-delete');
-  image = await buildImage(join(work, 'img'), { seed: 'immutable delete', tag: 'v1.0' });
-  // v1.0 and latest share one manifest: the digest DELETE would remove both.
-  for (const tag of ['v1.0', 'latest']) {
-    const pushed = await pushLayout(image.layoutDir, 'v1.0', `${registry.host}/rel/app:${tag}`);
-    expect(pushed.code, pushed.stderr).toBe(0);
-  }
-  const put = await send(registry.url, { method: 'PUT', path: '/v2/rel/app/manifests/dev', headers: { 'content-type': OCI_MANIFEST }, body: dev() });
-  expect(put.status).toBe(201);
-  for (const user of ['janitor', 'root']) {
-    const { key } = await gate.store.create({ owner: user, label: 'regression', expiresAt: null, scopes: [], groups: [] });
-    auth[user] = basic(user, key);
-  }
-}, 60_000);
-
-afterAll(async () => {
-  await gate?.stop();
-  await faults?.stop();
-  await registry?.stop();
-  if (work) await removeDir(work);
+  await stack.direct.putManifest('rel/app', 'dev', dev());
 });
 
 async function exists(tag: string): Promise<boolean> {
-  const response = await send(registry.url, { method: 'HEAD', path: `/v2/rel/app/manifests/${tag}`, headers: { accept: OCI_MANIFEST } });
-  return response.status === 200;
+  return (await stack.direct.digestOf('rel/app', tag)) !== null;
 }
 
 const refused = {
@@ -81,23 +55,23 @@ const refused = {
 
 describe('PROJQUAY-10504: DELETE of the digest an immutable tag points at', () => {
   // Rows run in order; the last two change the registry.
-  it.each<[string, number, string, () => string, object | null, Record<string, boolean>]>([
-    ['by digest, holding delete', 403, 'janitor', () => image.manifestDigest, refused, { 'v1.0': true, latest: true, dev: true }],
+  it.each<[string, number, 'janitor' | 'root', () => string, object | null, Record<string, boolean>]>([
+    ['by digest, holding delete', 403, 'janitor', () => stack.image.manifestDigest, refused, { 'v1.0': true, latest: true, dev: true }],
     ['by tag, holding delete', 403, 'janitor', () => 'v1.0', refused, { 'v1.0': true, latest: true, dev: true }],
     ['a digest no immutable tag points at, holding delete', 202, 'janitor', () => sha256(dev()), null, { 'v1.0': true, latest: true, dev: false }],
-    ['by digest, an admin', 202, 'root', () => image.manifestDigest, null, { 'v1.0': false, latest: false, dev: false }],
+    ['by digest, an admin', 202, 'root', () => stack.image.manifestDigest, null, { 'v1.0': false, latest: false, dev: false }],
   ])('%s → %d', async (_name, status, user, reference, error, after) => {
-    faults.clear();
+    stack.faults.clear();
     const path = `/v2/rel/app/manifests/${reference()}`;
-    const response = await send(gate.url, { method: 'DELETE', path, headers: { authorization: auth[user]! } });
+    const response = await send(stack.gate.url, { method: 'DELETE', path, headers: { authorization: stack.auth[user] } });
     expect(response.status, response.body).toBe(status);
     if (error !== null) expect(ociError(response)).toEqual(error);
-    expect(faults.requests.filter((r) => r.method === 'DELETE').map((r) => r.url)).toEqual(status === 202 ? [path] : []);
+    expect(stack.faults.requests.filter((r) => r.method === 'DELETE').map((r) => r.url)).toEqual(status === 202 ? [path] : []);
     for (const [tag, present] of Object.entries(after)) expect(await exists(tag), tag).toBe(present);
   });
 
   it("the admin's delete of an immutable tag is audited, once", () => {
-    const audits = gate.logs.filter((line) => line['audit'] === 'immutable-delete');
+    const audits = stack.gate.logs.filter((line) => line['audit'] === 'immutable-delete');
     expect(audits).toEqual([expect.objectContaining({ level: 'warn', audit: 'immutable-delete', repository: 'rel/app', tag: 'v1.0', user: 'root' })]);
   });
 });

@@ -23,18 +23,13 @@
  * and its log shows that the second one's first request to the registry came
  * only after that answer.
  */
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFaultInjector, type FaultInjector, type InjectedRequest } from '../harness/faulty.js';
-import { buildImage, type BuiltImage } from '../harness/images.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
-import { pushLayout } from '../harness/skopeo.js';
-import { makeTempDir, removeDir } from '../harness/tmp.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
-import { basic, ociError, send, type RawResponse } from '../support/http.js';
+import { describe, expect, it } from 'vitest';
+import type { InjectedRequest } from '../harness/faulty.js';
+import { ociError, send, type RawResponse } from '../support/http.js';
+import { OCI_MANIFEST } from '../support/registry-ops.js';
+import { useStack } from '../support/stack.js';
 
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const DELAY_MS = 300;
 const accessControl = {
   repositories: {
@@ -49,59 +44,29 @@ const accessControl = {
 const immutableTags = [{ repositories: ['rel/**'], tags: ['v*'] }];
 const REPOSITORIES = ['rel/delete-first', 'rel/put-first'];
 
-let registry: Registry;
-let faults: FaultInjector;
-let gate: GateUnderTest;
-let work: string;
-let image: BuiltImage;
-const auth: Record<string, string> = {};
-
-beforeAll(async () => {
-  registry = await startRegistry();
-  faults = await startFaultInjector(registry.url);
-  gate = await startGate({ upstream: faults.url, accessControl, extra: { immutableTags } });
-  work = await makeTempDir('regression-delete-race');
-  image = await buildImage(join(work, 'img'), { seed: 'delete race', tag: 'rc1' });
-  for (const repository of REPOSITORIES) {
-    const pushed = await pushLayout(image.layoutDir, 'rc1', `${registry.host}/${repository}:rc1`);
-    expect(pushed.code, pushed.stderr).toBe(0);
-  }
-  for (const user of ['janitor', 'pusher']) {
-    const { key } = await gate.store.create({ owner: user, label: 'regression', expiresAt: null, scopes: [], groups: [] });
-    auth[user] = basic(user, key);
-  }
-}, 60_000);
-
-afterAll(async () => {
-  await gate?.stop();
-  await faults?.stop();
-  await registry?.stop();
-  if (work) await removeDir(work);
+const stack = useStack({
+  hop: 'faults',
+  accessControl,
+  extra: { immutableTags },
+  users: { janitor: [], pusher: [] },
+  image: { seed: 'delete race', tag: 'rc1', pushTo: REPOSITORIES.map((repository) => `${repository}:rc1`) },
 });
 
-/** What the registry itself says the tag points at; null when it does not exist. */
-async function digestOf(repository: string, tag: string): Promise<string | null> {
-  const response = await send(registry.url, { method: 'HEAD', path: `/v2/${repository}/manifests/${tag}`, headers: { accept: OCI_MANIFEST } });
-  if (response.status === 404) return null;
-  expect(response.status).toBe(200);
-  return response.headers['docker-content-digest'] as string;
-}
-
 const deleteD = (repository: string): Promise<RawResponse> =>
-  send(gate.url, { method: 'DELETE', path: `/v2/${repository}/manifests/${image.manifestDigest}`, headers: { authorization: auth['janitor']! } });
+  send(stack.gate.url, { method: 'DELETE', path: `/v2/${repository}/manifests/${stack.image.manifestDigest}`, headers: { authorization: stack.auth.janitor } });
 
 const putV2 = (repository: string): Promise<RawResponse> =>
-  send(gate.url, {
+  send(stack.gate.url, {
     method: 'PUT',
     path: `/v2/${repository}/manifests/v2`,
-    headers: { authorization: auth['pusher']!, 'content-type': OCI_MANIFEST },
-    body: image.manifest,
+    headers: { authorization: stack.auth.pusher, 'content-type': OCI_MANIFEST },
+    body: stack.image.manifest,
   });
 
 /** Resolves once the hop has received the request; a delayed one is then held there. */
 async function reached(method: string, path: string): Promise<InjectedRequest> {
   for (let waited = 0; waited < 5_000; waited += 5) {
-    const request = faults.requests.find((r) => r.method === method && r.url === path);
+    const request = stack.faults.requests.find((r) => r.method === method && r.url === path);
     if (request !== undefined) return request;
     await sleep(5);
   }
@@ -110,9 +75,9 @@ async function reached(method: string, path: string): Promise<InjectedRequest> {
 
 /** Sends the `held` write, which the hop holds for DELAY_MS, and the other one while it is held there. */
 async function race(held: 'DELETE' | 'PUT', repository: string): Promise<{ deleted: RawResponse; put: RawResponse; heldRequest: InjectedRequest }> {
-  const path = held === 'DELETE' ? `/v2/${repository}/manifests/${image.manifestDigest}` : `/v2/${repository}/manifests/v2`;
-  faults.clear();
-  faults.inject({ method: held, path, answer: { delayMs: DELAY_MS } });
+  const path = held === 'DELETE' ? `/v2/${repository}/manifests/${stack.image.manifestDigest}` : `/v2/${repository}/manifests/v2`;
+  stack.faults.clear();
+  stack.faults.inject({ method: held, path, answer: { delayMs: DELAY_MS } });
   try {
     const first = held === 'DELETE' ? deleteD(repository) : putV2(repository);
     const heldRequest = await reached(held, path);
@@ -120,7 +85,7 @@ async function race(held: 'DELETE' | 'PUT', repository: string): Promise<{ delet
     const [a, b] = await Promise.all([first, second]);
     return held === 'DELETE' ? { deleted: a, put: b, heldRequest } : { deleted: b, put: a, heldRequest };
   } finally {
-    faults.heal();
+    stack.faults.heal();
   }
 }
 
@@ -162,17 +127,17 @@ describe('a non-admin digest DELETE racing a PUT that makes the digest immutable
       ],
     ],
   ])('%s', async (_name, held, repository, deleteStatus, putStatus, rc1, log) => {
-    const digest = image.manifestDigest;
+    const digest = stack.image.manifestDigest;
     const { deleted, put, heldRequest } = await race(held, repository);
     expect(deleted.status, deleted.body).toBe(deleteStatus);
     if (deleteStatus === 403) expect(ociError(deleted)).toEqual(immutable(repository));
     expect(put.status, put.body).toBe(putStatus);
     // v2 was answered 201: it must still be there, at D.
-    expect(await digestOf(repository, 'v2')).toBe(digest);
-    expect(await digestOf(repository, 'rc1')).toBe(rc1 ? digest : null);
-    expect(faults.requests.map((r) => `${r.method} ${r.url}`)).toEqual(log(repository, digest));
+    expect(await stack.direct.digestOf(repository, 'v2')).toBe(digest);
+    expect(await stack.direct.digestOf(repository, 'rc1')).toBe(rc1 ? digest : null);
+    expect(stack.faults.requests.map((r) => `${r.method} ${r.url}`)).toEqual(log(repository, digest));
     // Serialised: the second write asked the registry nothing until the held one's answer came back.
-    const next = faults.requests[faults.requests.indexOf(heldRequest) + 1]!;
+    const next = stack.faults.requests[stack.faults.requests.indexOf(heldRequest) + 1]!;
     expect(heldRequest.answeredAt! - heldRequest.receivedAt).toBeGreaterThanOrEqual(DELAY_MS - 1);
     expect(next.receivedAt).toBeGreaterThanOrEqual(heldRequest.answeredAt!);
   });

@@ -14,17 +14,12 @@
  * The registry here (distribution 2.8) ignores `?tag=`, so "never forwarded"
  * is the observable: a refused PUT must not reach it at all.
  */
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFaultInjector, type FaultInjector } from '../harness/faulty.js';
-import { buildImage, sha256, type BuiltImage } from '../harness/images.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
-import { pushLayout } from '../harness/skopeo.js';
-import { makeTempDir, removeDir } from '../harness/tmp.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
-import { basic, ociError, send } from '../support/http.js';
+import { describe, expect, it } from 'vitest';
+import { sha256 } from '../harness/images.js';
+import { ociError, send } from '../support/http.js';
+import { annotated, OCI_MANIFEST } from '../support/registry-ops.js';
+import { useStack } from '../support/stack.js';
 
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const accessControl = {
   repositories: {
     'acme/**': {
@@ -38,37 +33,15 @@ const accessControl = {
 };
 const immutableTags = [{ repositories: ['acme/**'], tags: ['v*'] }];
 
-let registry: Registry;
-let faults: FaultInjector;
-let gate: GateUnderTest;
-let work: string;
-let image: BuiltImage;
-const auth: Record<string, string> = {};
-
-const tampered = () => JSON.stringify({ ...(JSON.parse(image.manifest) as object), annotations: { 'org.example.tampered': 'yes' } });
-
-beforeAll(async () => {
-  registry = await startRegistry();
-  faults = await startFaultInjector(registry.url);
-  gate = await startGate({ upstream: faults.url, accessControl, extra: { immutableTags } });
-  work = await makeTempDir('regression-digest-tag');
-  image = await buildImage(join(work, 'img'), { seed: 'digest-put-tag-query', tag: 'latest' });
-  for (const tag of ['latest', 'v1']) {
-    const pushed = await pushLayout(image.layoutDir, 'latest', `${registry.host}/acme/app:${tag}`);
-    expect(pushed.code, pushed.stderr).toBe(0);
-  }
-  for (const user of ['attacker', 'mover', 'maintainer']) {
-    const { key } = await gate.store.create({ owner: user, label: 'regression', expiresAt: null, scopes: [], groups: [] });
-    auth[user] = basic(user, key);
-  }
-}, 60_000);
-
-afterAll(async () => {
-  await gate?.stop();
-  await faults?.stop();
-  await registry?.stop();
-  if (work) await removeDir(work);
+const stack = useStack({
+  hop: 'faults',
+  accessControl,
+  extra: { immutableTags },
+  users: { attacker: [], mover: [], maintainer: [] },
+  image: { seed: 'digest-put-tag-query', tag: 'latest', pushTo: ['acme/app:latest', 'acme/app:v1'] },
 });
+
+const tampered = () => annotated(stack.image.manifest, { 'org.example.tampered': 'yes' });
 
 const overwrite = (user: string, tag: string) => ({
   code: 'DENIED',
@@ -77,7 +50,7 @@ const overwrite = (user: string, tag: string) => ({
 });
 
 describe('zot #4266: PUT by digest with ?tag= naming an existing tag', () => {
-  it.each<[string, number, string, string, object | null]>([
+  it.each<[string, number, 'attacker' | 'mover' | 'maintainer', string, object | null]>([
     ['create-only, ?tag=latest', 403, 'attacker', 'tag=latest', overwrite('attacker', 'latest')],
     ['create-only, ?tag=new&tag=latest', 403, 'attacker', 'tag=new&tag=latest', overwrite('attacker', 'latest')],
     ['create-only, ?tag=latest&tag=new', 403, 'attacker', 'tag=latest&tag=new', overwrite('attacker', 'latest')],
@@ -95,17 +68,17 @@ describe('zot #4266: PUT by digest with ?tag= naming an existing tag', () => {
     ['create-only, ?tag=new', 201, 'attacker', 'tag=new', null],
     ['update, ?tag=latest', 201, 'maintainer', 'tag=latest', null],
   ])('%s → %d', async (_name, status, user, query, error) => {
-    faults.clear();
+    stack.faults.clear();
     const digest = sha256(tampered());
-    const response = await send(gate.url, {
+    const response = await send(stack.gate.url, {
       method: 'PUT',
       path: `/v2/acme/app/manifests/${digest}?${query}`,
-      headers: { authorization: auth[user]!, 'content-type': OCI_MANIFEST },
+      headers: { authorization: stack.auth[user], 'content-type': OCI_MANIFEST },
       body: tampered(),
     });
     expect(response.status, response.body).toBe(status);
     if (error !== null) expect(ociError(response)).toEqual(error);
-    const puts = faults.requests.filter((r) => r.method === 'PUT').map((r) => r.url.split('?')[0]);
+    const puts = stack.faults.requests.filter((r) => r.method === 'PUT').map((r) => r.url.split('?')[0]);
     expect(puts).toEqual(status === 201 ? [`/v2/acme/app/manifests/${digest}`] : []);
   });
 });

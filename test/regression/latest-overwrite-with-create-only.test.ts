@@ -15,17 +15,12 @@
  * make the overwrite look like a create): any tag, `latest` included, that
  * holds another digest needs `update`.
  */
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFaultInjector, type FaultInjector } from '../harness/faulty.js';
-import { buildImage, sha256, type BuiltImage } from '../harness/images.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
-import { pushLayout } from '../harness/skopeo.js';
-import { makeTempDir, removeDir } from '../harness/tmp.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
-import { basic, ociError, send } from '../support/http.js';
+import { describe, expect, it } from 'vitest';
+import { sha256 } from '../harness/images.js';
+import { ociError, send } from '../support/http.js';
+import { annotated, OCI_MANIFEST } from '../support/registry-ops.js';
+import { useStack } from '../support/stack.js';
 
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const accessControl = {
   repositories: {
     'acme/**': {
@@ -37,51 +32,23 @@ const accessControl = {
   },
 };
 
-let registry: Registry;
-let faults: FaultInjector;
-let gate: GateUnderTest;
-let work: string;
-let image: BuiltImage;
-const auth: Record<string, string> = {};
-
-/** The pushed manifest with one annotation more: same blobs, another digest. */
-const tampered = () => JSON.stringify({ ...(JSON.parse(image.manifest) as object), annotations: { 'org.example.tampered': 'yes' } });
-
-beforeAll(async () => {
-  registry = await startRegistry();
-  faults = await startFaultInjector(registry.url);
-  gate = await startGate({ upstream: faults.url, accessControl });
-  work = await makeTempDir('regression-latest');
-  image = await buildImage(join(work, 'img'), { seed: 'latest-overwrite', tag: 'latest' });
-  for (const tag of ['latest', 'stable']) {
-    const pushed = await pushLayout(image.layoutDir, 'latest', `${registry.host}/acme/app:${tag}`);
-    expect(pushed.code, pushed.stderr).toBe(0);
-  }
-  for (const user of ['attacker', 'maintainer']) {
-    const { key } = await gate.store.create({ owner: user, label: 'regression', expiresAt: null, scopes: [], groups: [] });
-    auth[user] = basic(user, key);
-  }
-}, 60_000);
-
-afterAll(async () => {
-  await gate?.stop();
-  await faults?.stop();
-  await registry?.stop();
-  if (work) await removeDir(work);
+const stack = useStack({
+  hop: 'faults',
+  accessControl,
+  users: { attacker: [], maintainer: [] },
+  image: { seed: 'latest-overwrite', tag: 'latest', pushTo: ['acme/app:latest', 'acme/app:stable'] },
 });
 
-async function digestOf(tag: string): Promise<string | undefined> {
-  const response = await send(registry.url, { method: 'HEAD', path: `/v2/acme/app/manifests/${tag}`, headers: { accept: OCI_MANIFEST } });
-  return response.headers['docker-content-digest'] as string | undefined;
-}
+/** The pushed manifest with one annotation more: same blobs, another digest. */
+const tampered = () => annotated(stack.image.manifest, { 'org.example.tampered': 'yes' });
 
 describe('CVE-2026-31801: a create-only identity overwrites latest', () => {
   it.each(['latest', 'stable'])('PUT a different manifest to existing %s → 403, never forwarded, tag unchanged', async (tag) => {
-    faults.clear();
-    const response = await send(gate.url, {
+    stack.faults.clear();
+    const response = await send(stack.gate.url, {
       method: 'PUT',
       path: `/v2/acme/app/manifests/${tag}`,
-      headers: { authorization: auth['attacker']!, 'content-type': OCI_MANIFEST },
+      headers: { authorization: stack.auth.attacker, 'content-type': OCI_MANIFEST },
       body: tampered(),
     });
     expect(response.status, response.body).toBe(403);
@@ -90,18 +57,18 @@ describe('CVE-2026-31801: a create-only identity overwrites latest', () => {
       message: `user "attacker" may not overwrite tag "${tag}" in repository "acme/app" (needs update)`,
       detail: { reason: 'action-not-granted', action: 'update', repository: 'acme/app', tag, pattern: 'acme/**' },
     });
-    expect(faults.requests.map((r) => `${r.method} ${r.url}`)).toEqual([`HEAD /v2/acme/app/manifests/${tag}`]);
-    expect(await digestOf(tag)).toBe(image.manifestDigest);
+    expect(stack.faults.requests.map((r) => `${r.method} ${r.url}`)).toEqual([`HEAD /v2/acme/app/manifests/${tag}`]);
+    expect(await stack.direct.digestOf('acme/app', tag)).toBe(stack.image.manifestDigest);
   });
 
   it('the refused body is a valid manifest: a holder of update moves latest with it', async () => {
-    const response = await send(gate.url, {
+    const response = await send(stack.gate.url, {
       method: 'PUT',
       path: '/v2/acme/app/manifests/latest',
-      headers: { authorization: auth['maintainer']!, 'content-type': OCI_MANIFEST },
+      headers: { authorization: stack.auth.maintainer, 'content-type': OCI_MANIFEST },
       body: tampered(),
     });
     expect(response.status, response.body).toBe(201);
-    expect(await digestOf('latest')).toBe(sha256(tampered()));
+    expect(await stack.direct.digestOf('acme/app', 'latest')).toBe(sha256(tampered()));
   });
 });
