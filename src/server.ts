@@ -24,6 +24,11 @@ import { forwardPlugin } from './proxy/forward.js';
 import { TagLocks } from './proxy/tag-locks.js';
 import { UploadSessions } from './proxy/upload-sessions.js';
 import type { Upstream } from './proxy/upstream.js';
+import { AuditLog } from './observability/audit.js';
+import { countKeyStates, GateMetrics } from './observability/metrics.js';
+import { metricsEndpoint } from './observability/metrics-endpoint.js';
+import { observeRequests } from './observability/request-observer.js';
+import { observeUpstream } from './observability/upstream-metrics.js';
 
 export interface ServerDeps {
   readonly logger: FastifyBaseLogger;
@@ -38,6 +43,20 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 export async function buildServer(config: Config, deps: ServerDeps): Promise<FastifyInstance> {
   let current = config;
+  const now = deps.now ?? (() => new Date());
+  const metrics = new GateMetrics({
+    countKeys: async () => {
+      try {
+        return countKeyStates(await deps.apiKeys.list(), now(), current.auth.apikeyMaxLifetimeMs);
+      } catch (error) {
+        deps.logger.warn({ err: error }, 'API keys not counted for metrics');
+        return null;
+      }
+    },
+  });
+  // Opened once: a changed audit.file takes a restart, not a SIGHUP.
+  const audit = await AuditLog.open(config.audit.file);
+  const upstream = observeUpstream(deps.upstream, metrics);
   const app = Fastify({
     loggerInstance: deps.logger,
     // One line per request, written by the onResponse hook below with the decision in it.
@@ -74,6 +93,9 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
       'request',
     );
   });
+  // Before any plugin is registered, so that every route inherits the hooks.
+  observeRequests(app, { metrics, audit, now });
+  app.addHook('onClose', async () => audit.close());
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode ?? 500;
@@ -90,7 +112,6 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   });
 
   await app.register(cookie);
-  const now = deps.now ?? (() => new Date());
   const sessions = new Sessions({
     key: await loadSessionKey(config.dataDir),
     maxAgeMs: () => current.auth.sessionMaxAgeMs,
@@ -98,7 +119,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     now,
   });
   const providers = new Map((config.auth.openid?.providers ?? []).map((p) => [p.id, new OidcClient(p)] as const));
-  healthRoutes(app, deps.upstream, providers);
+  healthRoutes(app, upstream, providers);
   loginRoutes(app, { config: () => current, providers, sessions, setUserGroups: (user, groups) => deps.apiKeys.setUserGroups(user, groups) });
   await app.register(accountPlugin, { config: () => current, providers, sessions, keys: deps.apiKeys, now });
   await app.register(apikeyRoutes, { config: () => current, apiKeys: deps.apiKeys, sessions, now });
@@ -108,9 +129,12 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   const trusted = deps.trusted ?? (config.auth.trustedIssuers.length > 0 ? new TrustedIssuers(config.auth.trustedIssuers) : undefined);
   tokenEndpoint(app, { config: () => current, apiKeys: deps.apiKeys, gateTokens, now, ...(trusted ? { trusted } : {}) });
 
-  const shared = { config: () => current, upstream: deps.upstream, locks: new TagLocks(), uploads: new UploadSessions(), sessions };
+  metricsEndpoint(app, { config: () => current, metrics, apiKeys: deps.apiKeys, gateTokens, sessions, now, ...(trusted ? { trusted } : {}) });
+
+  const shared = { config: () => current, upstream, locks: new TagLocks(), uploads: new UploadSessions(), sessions };
   await app.register(forwardPlugin, {
     ...shared,
+    metrics,
     onRequest: gateHook({ ...shared, apiKeys: deps.apiKeys, gateTokens, now, ...(trusted ? { trusted } : {}) }),
   });
 

@@ -113,6 +113,8 @@ export const ConfigFileSchema = Type.Object(
     ),
     accessControl: AccessControlSchema,
     immutableTags: Type.Optional(Type.Array(ImmutableTagRuleSchema)),
+    // zot-gate's own: where audit events are appended (and synced) besides the log stream
+    audit: Type.Optional(Type.Object({ file: Type.Optional(Type.String()) }, strict)),
   },
   strict,
 );

@@ -50,4 +50,8 @@ export interface Config {
   };
   readonly accessControl: AccessControl;
   readonly immutableTags: readonly ImmutableTagRule[];
+  readonly audit: {
+    /** absolute; null = audit events go to the log stream only */
+    readonly file: string | null;
+  };
 }

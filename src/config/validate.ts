@@ -34,6 +34,10 @@ export const SEMANTIC_CHECKS: readonly Check[] = [
     if (file.dataDir.trim() === '') problems.add(['dataDir'], 'must name a directory', 'non-empty');
   },
   (file, _source, problems) => {
+    const path = file.audit?.file;
+    if (path !== undefined && (path.trim() === '' || path.endsWith('/'))) problems.add(['audit', 'file'], 'must name a file', 'non-empty');
+  },
+  (file, _source, problems) => {
     const auth = file.auth ?? {};
     if (auth.apikey?.maxLifetime !== undefined) checkDuration(problems, ['auth', 'apikey', 'maxLifetime'], auth.apikey.maxLifetime);
     if (auth.session?.maxAge !== undefined) checkDuration(problems, ['auth', 'session', 'maxAge'], auth.session.maxAge);
@@ -190,5 +194,6 @@ export function normalize(file: ConfigFile, source: string): Config {
     },
     accessControl: file.accessControl,
     immutableTags: file.immutableTags ?? [],
+    audit: { file: file.audit?.file === undefined ? null : resolveFrom(source, file.audit.file) },
   };
 }

@@ -23,6 +23,7 @@ import { fetchCatalog, paginate } from '../proxy/catalog.js';
 import type { ManifestDelete } from '../proxy/manifest-delete.js';
 import type { ManifestGuardDeps, ManifestWrite } from '../proxy/manifest-guard.js';
 import type { UploadSessions } from '../proxy/upload-sessions.js';
+import { noteAuthFailure, noteDecision, noteIdentity, noteRegistry } from '../observability/observation.js';
 import { mgmtAnswer } from '../sso/mgmt.js';
 import type { Sessions } from '../sso/sessions.js';
 import { isZotUi, sendOciError, type Challenge } from './oci-error.js';
@@ -45,13 +46,17 @@ declare module 'fastify' {
   }
 }
 
-export interface GateDeps extends ManifestGuardDeps {
+/** What resolving a request's identity needs. */
+export interface AuthDeps {
   readonly apiKeys: ApiKeyVerifier;
   readonly gateTokens: GateTokens;
   readonly trusted?: TrustedJwtVerifier;
   readonly sessions: Sessions;
-  readonly uploads: UploadSessions;
   readonly now: () => Date;
+}
+
+export interface GateDeps extends ManifestGuardDeps, AuthDeps {
+  readonly uploads: UploadSessions;
 }
 
 const CLIENT_FACING: Partial<Record<AuthFailure, string>> = {
@@ -65,39 +70,27 @@ export function principalOf(identity: Identity): Principal {
   return { name: identity.name, groups: identity.groups, ...(identity.scopes ? { scopes: identity.scopes } : {}) };
 }
 
-/** Builds the onRequest hook for registry traffic (everything the gate forwards). */
+/**
+ * Builds the onRequest hook for registry traffic (everything the gate
+ * forwards). Every path that answers returns the reply, as Fastify requires
+ * of an async hook that responds: the response may still be on its way (an
+ * audit event is written first, request-observer.ts), and returning nothing
+ * would let the request run on into the proxy.
+ */
 export function gateHook(deps: GateDeps) {
-  return async function gate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return async function gate(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const config = deps.config();
     const parsed = parseRequest(request.method, request.raw.url ?? '/');
     if (!parsed.ok) {
+      noteRegistry(request, 'invalid');
       const { code, message, reason } = parsed.invalid;
-      return void sendOciError(request, reply, { status: 400, code, message, reason });
+      return sendOciError(request, reply, { status: 400, code, message, reason });
     }
+    noteRegistry(request, parsed.request);
     const requirement = requirementOf(request.method, parsed.request);
     const challenge = challengeFor(request, config, scopeOf(requirement));
-
-    const credentials = parseAuthorization(request.raw.rawHeaders);
-    const resolution = credentials.ok
-      ? await resolveIdentity(credentials.credentials, {
-          ...deps,
-          maxKeyLifetimeMs: config.auth.apikeyMaxLifetimeMs,
-          service: serviceOf(request, config),
-        })
-      : credentials;
-    if (!resolution.ok) {
-      request.log.info({ authFailure: resolution.reason, ...('detail' in resolution ? { detail: resolution.detail } : {}) }, 'authentication failed');
-      // zot's failDelay: slow down guessing, on failures only.
-      if (config.auth.failDelayMs > 0) await new Promise((r) => setTimeout(r, config.auth.failDelayMs));
-      if (resolution.reason === 'issuer-unavailable') {
-        const error = { status: 503, code: 'UNAVAILABLE', message: 'the issuer of this token cannot be reached to check it; retry later', reason: resolution.reason } as const;
-        return void sendOciError(request, reply, error);
-      }
-      const message = CLIENT_FACING[resolution.reason] ?? 'invalid credentials';
-      const reason = resolution.reason in CLIENT_FACING ? resolution.reason : 'invalid-credentials';
-      return void sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message, reason }, challenge);
-    }
-    const identity = resolution.identity.kind === 'anonymous' ? await sessionIdentity(request, deps.sessions) : resolution.identity;
+    const identity = await authenticate(request, reply, deps, config, challenge);
+    if (identity === null) return reply;
     const principal = principalOf(identity);
     const { route, upstreamUrl } = parsed.request;
     const pass = (extra: Partial<GateContext> = {}) => {
@@ -106,21 +99,22 @@ export function gateHook(deps: GateDeps) {
 
     switch (requirement.kind) {
       case 'refused':
-        return void sendOciError(request, reply, {
+        noteDecision(request, 'none', { allow: false, reason: requirement.reason });
+        return sendOciError(request, reply, {
           status: requirement.status,
           code: requirement.status === 405 ? 'UNSUPPORTED' : 'DENIED',
           message: requirement.message,
           reason: requirement.reason,
         });
       case 'base':
-        return void answerBase(request, reply, config, principal);
+        return answerBase(request, reply, config, principal);
       case 'catalog':
-        return void (await answerCatalog(request, reply, deps, readableFilter(config.accessControl, principal), parsed.request));
+        return answerCatalog(request, reply, deps, readableFilter(config.accessControl, principal), parsed.request);
       case 'none':
         if (route.kind === 'extension' && route.extension === 'mgmt') {
           const answer = await mgmtAnswer(deps.upstream, upstreamUrl, config);
           request.gateReason = 'mgmt';
-          return void reply.code(answer.status).header('content-type', 'application/json').send(request.method === 'HEAD' ? undefined : answer.body);
+          return reply.code(answer.status).header('content-type', 'application/json').send(request.method === 'HEAD' ? undefined : answer.body);
         }
         return void pass();
       default:
@@ -134,16 +128,19 @@ export function gateHook(deps: GateDeps) {
       const canWrite = (['create', 'update'] as const).some((a) => decideRepository(config.accessControl, principal, repository, a).allow);
       if (!canWrite) {
         const decision = decideRepository(config.accessControl, principal, repository, 'create');
+        noteDecision(request, 'create', decision);
         const what = `push to repository "${repository}" (neither create nor update is granted)`;
         const error = refusal(identity, { decision, action: 'create', repository, what });
-        return void sendOciError(request, reply, error, challenge);
+        return sendOciError(request, reply, error, challenge);
       }
       const tags = requirement.kind === 'tag-write' ? requirement.tags : [];
       return void pass({ manifestWrite: { repository, tags, upstreamUrl, identity, principal } });
     }
 
     const verdict = authorize({ ac: config.accessControl, principal, requirement: requirement as DecidableRequirement });
-    if (!verdict.allow) return void sendOciError(request, reply, refusal(identity, refusedOf(verdict, requirement)), challenge);
+    const action = verdict.check?.action ?? (requirement.kind === 'admin' ? requirement.action : 'read');
+    noteDecision(request, action, verdict.decision);
+    if (!verdict.allow) return sendOciError(request, reply, refusal(identity, refusedOf(verdict, requirement)), challenge);
     request.gateReason = verdict.decision.reason;
 
     if (route.kind === 'manifest' && request.method === 'DELETE') {
@@ -154,7 +151,8 @@ export function gateHook(deps: GateDeps) {
     if (route.kind === 'upload') {
       const decision = decideUploadSession(deps.uploads.ownerOf(route.name, route.session), principal);
       if (!decision.allow) {
-        return void sendOciError(request, reply, {
+        noteDecision(request, action, decision);
+        return sendOciError(request, reply, {
           status: 404,
           code: 'BLOB_UPLOAD_UNKNOWN',
           message: `upload ${route.session} is not known in repository "${route.name}"`,
@@ -164,6 +162,47 @@ export function gateHook(deps: GateDeps) {
     }
     pass();
   };
+}
+
+/**
+ * The request's one identity (DESIGN.md "Identity"), noted for metrics and
+ * the audit trail. Refused credentials are answered here — 401 with
+ * `challenge`, or 503 when a trusted issuer's keys cannot be fetched — and
+ * give null.
+ */
+export async function authenticate(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: AuthDeps,
+  config: Config,
+  challenge: Challenge,
+): Promise<Identity | null> {
+  const credentials = parseAuthorization(request.raw.rawHeaders);
+  const resolution = credentials.ok
+    ? await resolveIdentity(credentials.credentials, {
+        ...deps,
+        maxKeyLifetimeMs: config.auth.apikeyMaxLifetimeMs,
+        service: serviceOf(request, config),
+      })
+    : credentials;
+  if (!resolution.ok) {
+    noteAuthFailure(request, resolution.reason);
+    request.log.info({ authFailure: resolution.reason, ...('detail' in resolution ? { detail: resolution.detail } : {}) }, 'authentication failed');
+    // zot's failDelay: slow down guessing, on failures only.
+    if (config.auth.failDelayMs > 0) await new Promise((r) => setTimeout(r, config.auth.failDelayMs));
+    if (resolution.reason === 'issuer-unavailable') {
+      const error = { status: 503, code: 'UNAVAILABLE', message: 'the issuer of this token cannot be reached to check it; retry later', reason: resolution.reason } as const;
+      sendOciError(request, reply, error);
+      return null;
+    }
+    const message = CLIENT_FACING[resolution.reason] ?? 'invalid credentials';
+    const reason = resolution.reason in CLIENT_FACING ? resolution.reason : 'invalid-credentials';
+    sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message, reason }, challenge);
+    return null;
+  }
+  const identity = resolution.identity.kind === 'anonymous' ? await sessionIdentity(request, deps.sessions) : resolution.identity;
+  noteIdentity(request, identity);
+  return identity;
 }
 
 /**
@@ -198,15 +237,15 @@ export function challengeFor(request: FastifyRequest, config: Config, scope?: st
   return { kind: 'bearer', realm, service: serviceOf(request, config), ...(scope !== undefined ? { scope } : {}) };
 }
 
-function answerBase(request: FastifyRequest, reply: FastifyReply, config: Config, principal: Principal): void {
+function answerBase(request: FastifyRequest, reply: FastifyReply, config: Config, principal: Principal): FastifyReply {
   const decision = decideBase(config.accessControl, principal, isZotUi(request));
+  noteDecision(request, 'base', decision);
   if (!decision.allow) {
     const error = { status: 401, code: 'UNAUTHORIZED', message: 'authentication required', reason: decision.reason } as const;
-    sendOciError(request, reply, error, challengeFor(request, config));
-    return;
+    return sendOciError(request, reply, error, challengeFor(request, config));
   }
   request.gateReason = decision.reason;
-  reply.code(200).header('docker-distribution-api-version', 'registry/2.0').header('content-type', 'application/json').send('{}');
+  return reply.code(200).header('docker-distribution-api-version', 'registry/2.0').header('content-type', 'application/json').send('{}');
 }
 
 async function answerCatalog(
@@ -215,11 +254,12 @@ async function answerCatalog(
   deps: GateDeps,
   readable: (repository: string) => boolean,
   parsed: ParsedRequest,
-): Promise<void> {
+): Promise<FastifyReply> {
   const n = parsed.query.find(([k]) => k === 'n')?.[1];
   const last = parsed.query.find(([k]) => k === 'last')?.[1] ?? null;
   const page = paginate((await fetchCatalog(deps.upstream)).filter(readable), n === undefined ? null : Number(n), last);
   request.gateReason = 'catalog-filtered';
+  noteDecision(request, 'read', { allow: true, reason: 'catalog-filtered' });
   if (page.link !== null) reply.header('link', page.link);
-  reply.code(200).header('content-type', 'application/json').send(JSON.stringify({ repositories: page.repositories }));
+  return reply.code(200).header('content-type', 'application/json').send(JSON.stringify({ repositories: page.repositories }));
 }

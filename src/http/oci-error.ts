@@ -4,6 +4,7 @@
  * `{"errors":[{"code","message","detail"}]}` (dist-spec "Error Codes").
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { noteError } from '../observability/observation.js';
 
 export type OciErrorCode =
   | 'UNAUTHORIZED'
@@ -57,7 +58,8 @@ export function ociErrorBody(error: OciError): string {
 
 /**
  * Sends an OCI error. A 401 carries a Basic challenge unless the request came
- * from zot's UI (zot's own rule, see pkg/api/authn.go authFail).
+ * from zot's UI (zot's own rule, see pkg/api/authn.go authFail). The error is
+ * noted for the audit trail: every 401 and 403 rendered here is a refusal.
  */
 export function sendOciError(
   request: FastifyRequest,
@@ -66,6 +68,7 @@ export function sendOciError(
   challenge?: Challenge,
 ): FastifyReply {
   request.gateReason = error.reason;
+  noteError(request, error);
   if (error.status === 401 && challenge !== undefined && !isZotUi(request)) {
     reply.header('www-authenticate', challengeHeader(challenge));
   }

@@ -14,6 +14,7 @@ import type { Config } from '../config/types.js';
 import { parseAuthorization } from '../identity/credentials.js';
 import type { GateTokens } from '../identity/gate-tokens.js';
 import { resolveIdentity, type ApiKeyVerifier, type TrustedJwtVerifier } from '../identity/resolve.js';
+import { noteAuthFailure, noteIdentity } from '../observability/observation.js';
 import { serviceOf } from '../proxy/forwarded.js';
 import { challengeFor } from './gate.js';
 import { sendOciError } from './oci-error.js';
@@ -35,7 +36,9 @@ export function tokenEndpoint(app: FastifyInstance, deps: TokenDeps): void {
     const usable = credentials.ok && credentials.credentials.kind !== 'bearer' ? credentials.credentials : null;
     const resolution = usable === null ? null : await resolveIdentity(usable, { ...deps, maxKeyLifetimeMs: config.auth.apikeyMaxLifetimeMs, service });
     if (resolution === null || !resolution.ok) {
-      request.log.info({ authFailure: resolution?.reason ?? (credentials.ok ? 'bearer-at-token-endpoint' : credentials.reason) }, 'token refused');
+      const failure = resolution?.reason ?? (credentials.ok ? 'bearer-at-token-endpoint' : credentials.reason);
+      noteAuthFailure(request, failure);
+      request.log.info({ authFailure: failure }, 'token refused');
       if (config.auth.failDelayMs > 0) await new Promise((r) => setTimeout(r, config.auth.failDelayMs));
       return sendOciError(
         request,
@@ -45,6 +48,7 @@ export function tokenEndpoint(app: FastifyInstance, deps: TokenDeps): void {
       );
     }
     const identity = resolution.identity;
+    noteIdentity(request, identity);
     const issued = await deps.gateTokens.issue(identity, service, deps.now());
     request.gateReason = identity.kind === 'anonymous' ? 'anonymous-token' : 'token-issued';
     return reply

@@ -7,9 +7,13 @@
 import httpProxy from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import { sendOciError } from '../http/oci-error.js';
 import { uploadOwnerOf } from '../policy/uploads.js';
 import { parseRequest } from '../registry/parse.js';
+import type { GateMetrics } from '../observability/metrics.js';
+import { countBytes, isReadable } from '../observability/stream-bytes.js';
+import { upstreamTimer } from '../observability/upstream-metrics.js';
 import { clientOrigin, forwardedFor } from './forwarded.js';
 import { clientResponseHeaders, relativeLocation, upstreamRequestHeaders } from './headers.js';
 import { guardManifestDelete } from './manifest-delete.js';
@@ -18,12 +22,13 @@ import type { UploadSessions } from './upload-sessions.js';
 
 export interface ForwardOptions extends ManifestGuardDeps {
   readonly uploads: UploadSessions;
-  /** the gate hook, run on every proxied request before anything is forwarded */
-  readonly onRequest: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  readonly metrics: GateMetrics;
+  /** the gate hook, run on every proxied request before anything is forwarded; resolves to the reply when it answered */
+  readonly onRequest: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
 }
 
 export async function forwardPlugin(app: FastifyInstance, options: ForwardOptions): Promise<void> {
-  const { upstream, uploads } = options;
+  const { upstream, uploads, metrics } = options;
   // Stream every body, whatever its type: Fastify would otherwise buffer the
   // types it has parsers for (a text/plain PATCH hit the body limit, FIELD-NOTES 3).
   // http-proxy re-adds pass-through parsers for `application/json` and `*`.
@@ -56,7 +61,18 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
       if (gate === undefined) throw new Error('forward: request reached the proxy without a gate decision');
       if (gate.manifestWrite !== undefined) return guardManifestPut(request, reply, gate.manifestWrite, options);
       if (gate.manifestDelete !== undefined) return guardManifestDelete(request, reply, gate.manifestDelete, options);
-      return reply.from(gate.upstreamUrl, replyOptions);
+      streamMetrics(request, reply, metrics);
+      const answered = upstreamTimer(metrics, request.method);
+      return reply.from(gate.upstreamUrl, {
+        ...replyOptions,
+        // reply-from's default, `reply.send(res.stream)`, once the status and the body's bytes are counted
+        onResponse: (_request, reply, res) => {
+          const { statusCode, stream } = res as unknown as { statusCode: number; stream: Readable };
+          answered(statusCode);
+          countBytes(stream, (bytes) => metrics.sent(bytes));
+          reply.send(stream);
+        },
+      });
     },
     replyOptions: {
       // reply-from retries a GET answered 503 up to ten times by default; the client decides about retries.
@@ -70,6 +86,8 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
         return out as typeof headers;
       },
       onError: (reply, { error }) => {
+        // A client that hung up aborts its upstream request too: that is not the registry failing.
+        if (reply.raw.socket?.destroyed !== true) metrics.upstreamError();
         reply.request.log.warn({ err: error }, 'upstream request failed');
         sendOciError(reply.request as FastifyRequest, reply as FastifyReply, {
           status: 502,
@@ -80,4 +98,16 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
       },
     },
   });
+}
+
+/**
+ * Bytes and uploads of a request streamed through: the body as undici reads
+ * it, and an upload request (POST, PATCH, PUT) counted in flight until its
+ * response is closed, sent or abandoned.
+ */
+function streamMetrics(request: FastifyRequest, reply: FastifyReply, metrics: GateMetrics): void {
+  if (isReadable(request.body)) countBytes(request.body, (bytes) => metrics.received(bytes));
+  const kind = request.gate?.route.kind;
+  const uploading = kind === 'upload-start' || (kind === 'upload' && (request.method === 'PATCH' || request.method === 'PUT'));
+  if (uploading) reply.raw.once('close', metrics.uploadStarted());
 }

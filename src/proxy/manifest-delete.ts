@@ -1,14 +1,16 @@
 /**
  * The manifest delete path. Deleting an immutable tag — by its name, by the
  * digest it points at, or by a platform manifest its index lists — needs an
- * admin (Quay PROJQUAY-10504), and is audited. The lookup and the delete
- * happen under the repository's write lock, so a PUT cannot put an immutable
- * tag on the digest between the check and the delete.
+ * admin (Quay PROJQUAY-10504), and the audit event names the tag it removes.
+ * The lookup and the delete happen under the repository's write lock, so a
+ * PUT cannot put an immutable tag on the digest between the check and the
+ * delete.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { refusal } from '../http/refusal.js';
 import { sendOciError, type OciError } from '../http/oci-error.js';
 import type { Identity } from '../identity/types.js';
+import { noteDecision, noteDetail } from '../observability/observation.js';
 import { findImmutableRule } from '../policy/immutable.js';
 import { decideManifestDelete } from '../policy/manifest-write.js';
 import type { Principal } from '../policy/types.js';
@@ -24,11 +26,12 @@ export interface ManifestDelete {
   readonly principal: Principal;
 }
 
-export async function guardManifestDelete(request: FastifyRequest, reply: FastifyReply, del: ManifestDelete, deps: ManifestGuardDeps): Promise<void> {
+/** Resolves to the reply once it is sent, as guardManifestPut. */
+export async function guardManifestDelete(request: FastifyRequest, reply: FastifyReply, del: ManifestDelete, deps: ManifestGuardDeps): Promise<FastifyReply> {
   const release = await deps.locks.acquire([del.repository]);
   try {
     const frozen = await frozenTags(deps, del.repository, del.reference);
-    if ('error' in frozen) return void sendOciError(request, reply, frozen.error);
+    if ('error' in frozen) return sendOciError(request, reply, frozen.error);
     const config = deps.config();
     const verdict = decideManifestDelete({
       ac: config.accessControl,
@@ -37,12 +40,18 @@ export async function guardManifestDelete(request: FastifyRequest, reply: Fastif
       repository: del.repository,
       frozenTags: frozen.tags,
     });
-    if (!verdict.allow) return void sendOciError(request, reply, refusal(del.identity, { ...verdict, what: `delete in repository "${del.repository}"` }));
+    noteDecision(request, 'delete', verdict.decision);
     if (verdict.tag !== undefined) {
+      // DESIGN "Immutability": an admin's delete of an immutable tag is audited with the tag it removes.
+      noteDetail(request, { immutableTag: verdict.tag, ...(verdict.immutable ? { rule: `immutableTags[${verdict.immutable.index}]` } : {}) });
+    }
+    if (!verdict.allow) return sendOciError(request, reply, refusal(del.identity, { ...verdict, what: `delete in repository "${del.repository}"` }));
+    if (verdict.tag !== undefined) {
+      // The warning write-safety.test.ts and two regression tests assert, from before the audit module.
       request.log.warn({ audit: 'immutable-delete', repository: del.repository, tag: verdict.tag, user: del.principal.name }, 'admin deletes an immutable tag');
     }
     request.gateReason = verdict.decision.reason;
-    await relayToUpstream(request, reply, deps, 'DELETE', del.upstreamUrl);
+    return await relayToUpstream(request, reply, deps, 'DELETE', del.upstreamUrl);
   } finally {
     release();
   }

@@ -11,6 +11,7 @@ import type { Config } from '../config/types.js';
 import type { Identity } from '../identity/types.js';
 import { refusal } from '../http/refusal.js';
 import { sendOciError, type OciError } from '../http/oci-error.js';
+import { noteDecision, noteDigest } from '../observability/observation.js';
 import { decideManifestWrite, type TagHolding, type WriteVerdict } from '../policy/manifest-write.js';
 import type { Principal } from '../policy/types.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
@@ -44,10 +45,11 @@ export const unknownState = (what: string, detail: string): OciError => ({
   detail: { upstream: detail },
 });
 
-export async function guardManifestPut(request: FastifyRequest, reply: FastifyReply, write: ManifestWrite, deps: ManifestGuardDeps): Promise<void> {
+/** Resolves to the reply once it is sent (Fastify's rule for async handlers that send). */
+export async function guardManifestPut(request: FastifyRequest, reply: FastifyReply, write: ManifestWrite, deps: ManifestGuardDeps): Promise<FastifyReply> {
   const body = await readCapped(request.body as Readable | undefined, request.headers['content-length']);
   if (body === null) {
-    return void sendOciError(request, reply, {
+    return sendOciError(request, reply, {
       status: 413,
       code: 'MANIFEST_INVALID',
       message: `manifest larger than ${MANIFEST_LIMIT_BYTES} bytes`,
@@ -55,6 +57,7 @@ export async function guardManifestPut(request: FastifyRequest, reply: FastifyRe
     });
   }
   const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  noteDigest(request, digest);
   // One writer per repository: the tag check and the write are one step, and a digest DELETE
   // (manifest-delete.ts) cannot interleave with a PUT that puts an immutable tag on that digest.
   const release = await deps.locks.acquire([write.repository]);
@@ -65,13 +68,14 @@ export async function guardManifestPut(request: FastifyRequest, reply: FastifyRe
       if (state.kind === 'absent') tags.push({ tag, holding: { kind: 'absent' } });
       else if (state.kind === 'present' && state.digest !== null) tags.push({ tag, holding: { kind: 'present', digest: state.digest } });
       // Fail closed: without the current digest, create, update and re-push cannot be told apart.
-      else return void sendOciError(request, reply, unknownState(`whether tag "${tag}" exists in "${write.repository}"`, state.kind === 'unknown' ? state.detail : 'no digest'));
+      else return sendOciError(request, reply, unknownState(`whether tag "${tag}" exists in "${write.repository}"`, state.kind === 'unknown' ? state.detail : 'no digest'));
     }
     const config = deps.config();
     const verdict = decideManifestWrite({ ac: config.accessControl, immutableTags: config.immutableTags, principal: write.principal, repository: write.repository, digest, tags });
-    if (!verdict.allow) return void sendOciError(request, reply, refusal(write.identity, refusedWrite(verdict)));
+    noteDecision(request, verdict.action, verdict.decision);
+    if (!verdict.allow) return sendOciError(request, reply, refusal(write.identity, refusedWrite(verdict)));
     request.gateReason = verdict.identical === true ? 'identical-repush' : verdict.decision.reason;
-    await relayToUpstream(request, reply, deps, 'PUT', write.upstreamUrl, body);
+    return await relayToUpstream(request, reply, deps, 'PUT', write.upstreamUrl, body);
   } finally {
     release();
   }
@@ -93,7 +97,7 @@ export async function relayToUpstream(
   method: 'PUT' | 'DELETE',
   path: string,
   body?: Buffer,
-): Promise<void> {
+): Promise<FastifyReply> {
   const forwarded = forwardedFor(request);
   const headers = upstreamRequestHeaders(request.headers, forwarded);
   if (body === undefined) delete headers['content-length'];
@@ -101,7 +105,7 @@ export async function relayToUpstream(
   const response = await deps.upstream.request({ method, path, headers, ...(body === undefined ? {} : { body }) });
   const payload = Buffer.from(await response.body.arrayBuffer());
   const origins = [deps.upstream.origin, clientOrigin(request)];
-  reply.code(response.statusCode).headers(clientResponseHeaders(response.headers, origins)).send(payload);
+  return reply.code(response.statusCode).headers(clientResponseHeaders(response.headers, origins)).send(payload);
 }
 
 /** The whole body, or null when it is larger than the manifest limit. */

@@ -13,6 +13,8 @@ import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import type { KeyStore } from '../identity/apikey-store.js';
 import type { ApiKeyRecord } from '../identity/types.js';
+import { keyCreated, keyRevoked, loggedOut } from '../observability/account-events.js';
+import { noteAudit } from '../observability/observation.js';
 import { groupsOf, isAdmin } from '../policy/access.js';
 import { capabilities } from '../policy/capabilities.js';
 import { globProblem } from '../policy/glob.js';
@@ -89,6 +91,8 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
     const checked = readNewKey(form, deps.config().auth.apikeyMaxLifetimeMs, deps.now());
     if (typeof checked === 'string') return page(reply, 400, await render(request, session, { refused: { problem: checked, form } }));
     const { key, record } = await deps.keys.create({ owner: session.user, ...checked });
+    noteAudit(request, keyCreated(session.user, 'session', record));
+    // The pre-audit-module line test/e2e/account.test.ts asserts; the event above supersedes it.
     request.log.info({ audit: 'apikey-create', user: session.user, keyId: record.id }, 'api key created');
     return page(reply, 201, await render(request, session, { created: { key, record } }));
   });
@@ -101,6 +105,8 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
     if (!mine || !(await deps.keys.revoke(id))) {
       return page(reply, 404, messagePage('No such key', 'You have no API key with that id; it may have been revoked already.', { href: ACCOUNT, label: 'Back to your account' }));
     }
+    noteAudit(request, keyRevoked(session.user, 'session', id));
+    // As for create: kept while test/e2e/account.test.ts asserts it.
     request.log.info({ audit: 'apikey-revoke', user: session.user, keyId: id }, 'api key revoked');
     return reply.redirect(ACCOUNT, 303);
   });
@@ -109,6 +115,8 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
     const session = await formSession(request, reply);
     if (session === null) return reply;
     deps.sessions.clear(request, reply);
+    noteAudit(request, loggedOut(session));
+    // As for create: kept while test/e2e/account.test.ts asserts it.
     request.log.info({ audit: 'logout', user: session.user }, 'logout');
     const endSession = await endSessionUrl(deps, session.provider, originOf(request, deps.config()));
     const provider = deps.providers.get(session.provider)?.provider.name ?? session.provider;
@@ -124,6 +132,7 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
     }
     if (!sameOriginForm(request, caller.session, originOf(request, deps.config()), formOf(request).get('csrf'))) {
       request.log.warn({ user: caller.session.user, origin: request.headers.origin ?? null }, 'account form refused: foreign origin or bad csrf token');
+      noteAudit(request, { event: 'refusal', identity: caller.session.user, authMethod: 'session', decision: 'deny', reason: 'foreign-form' });
       page(reply, 403, messagePage('Form refused', 'This form did not come from your account page, or it is out of date. Nothing was changed.', { href: ACCOUNT, label: 'Back to your account' }));
       return null;
     }

@@ -21,7 +21,10 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Config } from '../config/types.js';
 import { sendOciError, type OciError } from '../http/oci-error.js';
 import type { KeyStore } from '../identity/apikey-store.js';
+import { ANONYMOUS } from '../identity/types.js';
 import { toZotApiKey } from '../identity/zot-shape.js';
+import { keyCreated, keyRevoked } from '../observability/account-events.js';
+import { noteAudit, noteAuthFailure, noteIdentity } from '../observability/observation.js';
 import { decideKeyGrant, keyExpiry, type Granter, type KeyGrantReason, type KeyRequest } from '../policy/key-grant.js';
 import { callerOf, viaZotUi, type Caller } from './caller.js';
 import type { Sessions } from './sessions.js';
@@ -68,6 +71,8 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
     const config = options.config();
     const deps = { ...options, maxKeyLifetimeMs: config.auth.apikeyMaxLifetimeMs };
     const caller = await callerOf(request, deps, viaZotUi);
+    if (caller.kind === 'refused') noteAuthFailure(request, caller.reason);
+    else noteIdentity(request, caller.kind === 'anonymous' ? ANONYMOUS : caller.identity);
     if (caller.kind === 'session' || caller.kind === 'apikey') {
       callers.set(request, caller);
       return;
@@ -115,6 +120,8 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
     const user = caller.identity.name;
     const { key, record } = await options.apiKeys.create({ owner: user, label: payload.label, expiresAt: grant.expiresAt, scopes: payload.scopes });
     request.gateReason = 'apikey-created';
+    noteAudit(request, keyCreated(user, caller.identity.method, record));
+    // The line test/integration/apikey-api.test.ts asserts, from before the audit module; the event above supersedes it.
     request.log.info({ audit: 'apikey-create', user, keyId: record.id, via: caller.kind, scopes: record.scopes, expiresAt: record.expiresAt }, 'api key created');
     // zot embeds APIKeyDetails and appends `apiKey`: the same fields, in the same order.
     const body = { ...toZotApiKey(record, now, config.auth.apikeyMaxLifetimeMs, request.headers['user-agent'] ?? ''), apiKey: key };
@@ -131,6 +138,8 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
     const owned = (await options.apiKeys.list(user)).some((record) => record.id === id);
     if (owned && (await options.apiKeys.revoke(id))) {
       request.gateReason = 'apikey-revoked';
+      noteAudit(request, keyRevoked(user, caller.identity.method, id));
+      // As for create: kept while test/integration/apikey-api.test.ts asserts it.
       request.log.info({ audit: 'apikey-revoke', user, keyId: id, via: caller.kind }, 'api key revoked');
     }
     return noStore(reply, 200).send();

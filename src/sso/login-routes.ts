@@ -7,6 +7,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as client from 'openid-client';
 import type { Config } from '../config/types.js';
 import { isGateError } from '../errors.js';
+import { loggedIn, loggedOut, loginRefused } from '../observability/account-events.js';
+import { noteAudit } from '../observability/observation.js';
 import { safeCallbackUi } from '../policy/redirect.js';
 import { publicOrigin } from '../proxy/forwarded.js';
 import { loginIdentity } from './claims.js';
@@ -80,15 +82,17 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
       const who = loginIdentity(claims, userinfo, oidc.provider.claimMapping);
       if (who === null) {
         request.log.warn({ claim: oidc.provider.claimMapping.username }, 'login without a username claim');
+        noteAudit(request, loginRefused('username-claim-missing', providerId));
         return html(reply, 403, messagePage('Login refused', `${oidc.provider.name} did not say who you are (no "${oidc.provider.claimMapping.username}" claim).`));
       }
       await deps.setUserGroups(who.username, who.groups);
       await deps.sessions.issue(request, reply, { user: who.username, groups: who.groups, provider: providerId });
-      request.log.info({ audit: 'login', user: who.username, groups: who.groups, provider: providerId }, 'login');
+      noteAudit(request, loggedIn(who.username, who.groups, providerId));
       return reply.redirect(login.callbackUi, 302);
     } catch (error) {
       if (isGateError(error, 'IDP_UNAVAILABLE')) return idpDown(request, reply, oidc, error);
       request.log.warn({ err: error }, 'login callback refused');
+      noteAudit(request, loginRefused('login-failed', providerId));
       return html(reply, 400, messagePage('Login failed', 'The sign-in could not be completed. Start again.', { href: '/-/account', label: 'Sign in' }));
     }
   });
@@ -96,7 +100,7 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
   app.post('/zot/auth/logout', async (request, reply) => {
     const session = await deps.sessions.read(request);
     deps.sessions.clear(request, reply);
-    if (session !== null) request.log.info({ audit: 'logout', user: session.user }, 'logout');
+    if (session !== null) noteAudit(request, loggedOut(session));
     return reply.code(200).send({ endSessionUrl: await endSessionUrl(deps, session?.provider, originOf(request, deps.config())) });
   });
 }

@@ -1,0 +1,31 @@
+/**
+ * The audit events of a person's account: logins, logouts and API-key
+ * changes, the same whether made through zot's API (`/zot/auth/apikey`), the
+ * account page or zot's login paths. A key itself never appears: only its id.
+ */
+import type { ApiKeyRecord } from '../identity/types.js';
+import type { Session } from '../sso/sessions.js';
+import type { AuthLabel } from './metrics.js';
+import type { AuditNote } from './observation.js';
+
+export function loggedIn(user: string, groups: readonly string[], provider: string): AuditNote {
+  return { event: 'login', identity: user, authMethod: 'session', decision: 'allow', reason: 'idp-login', detail: { provider, groups } };
+}
+
+/** A login the gate refused after the IdP answered: `username-claim-missing`, or `login-failed` (code exchange, tokens). */
+export function loginRefused(reason: 'username-claim-missing' | 'login-failed', provider: string): AuditNote {
+  return { event: 'login', identity: null, authMethod: 'session', decision: 'deny', reason, detail: { provider } };
+}
+
+export function loggedOut(session: Session): AuditNote {
+  return { event: 'logout', identity: session.user, authMethod: 'session', decision: 'allow', reason: 'logout', detail: { provider: session.provider } };
+}
+
+export function keyCreated(user: string, authMethod: AuthLabel, record: ApiKeyRecord): AuditNote {
+  const { id: keyId, label, scopes, expiresAt } = record;
+  return { event: 'key-create', identity: user, authMethod, decision: 'allow', reason: 'apikey-created', detail: { keyId, label, scopes, expiresAt } };
+}
+
+export function keyRevoked(user: string, authMethod: AuthLabel, keyId: string): AuditNote {
+  return { event: 'key-revoke', identity: user, authMethod, decision: 'allow', reason: 'apikey-revoked', detail: { keyId } };
+}

@@ -1,0 +1,59 @@
+/**
+ * The account events, exactly: who, how, and what detail each carries — a
+ * key's id and never its hash or the key.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ApiKeyRecord } from '../../../src/identity/types.js';
+import { keyCreated, keyRevoked, loggedIn, loggedOut, loginRefused } from '../../../src/observability/account-events.js';
+
+const RECORD: ApiKeyRecord = {
+  id: '7f1c2d4e-0000-4000-8000-000000000001',
+  hash: 'f'.repeat(64),
+  owner: 'alice',
+  label: 'laptop',
+  createdAt: '2026-06-01T00:00:00.000Z',
+  expiresAt: '2026-07-01T00:00:00.000Z',
+  lastUsedAt: null,
+  scopes: ['team/**'],
+};
+const SESSION = { user: 'alice', groups: ['devs'], provider: 'oidc', csrf: 'c', expiresAt: 0 };
+
+describe('account events', () => {
+  it.each([
+    {
+      name: 'login',
+      note: loggedIn('alice', ['devs'], 'oidc'),
+      expected: { event: 'login', identity: 'alice', authMethod: 'session', decision: 'allow', reason: 'idp-login', detail: { provider: 'oidc', groups: ['devs'] } },
+    },
+    {
+      name: 'login refused',
+      note: loginRefused('username-claim-missing', 'oidc'),
+      expected: { event: 'login', identity: null, authMethod: 'session', decision: 'deny', reason: 'username-claim-missing', detail: { provider: 'oidc' } },
+    },
+    {
+      name: 'logout',
+      note: loggedOut(SESSION),
+      expected: { event: 'logout', identity: 'alice', authMethod: 'session', decision: 'allow', reason: 'logout', detail: { provider: 'oidc' } },
+    },
+    {
+      name: 'key created with a key',
+      note: keyCreated('alice', 'apikey', RECORD),
+      expected: {
+        event: 'key-create',
+        identity: 'alice',
+        authMethod: 'apikey',
+        decision: 'allow',
+        reason: 'apikey-created',
+        detail: { keyId: RECORD.id, label: 'laptop', scopes: ['team/**'], expiresAt: '2026-07-01T00:00:00.000Z' },
+      },
+    },
+    {
+      name: 'key revoked on the page',
+      note: keyRevoked('alice', 'session', RECORD.id),
+      expected: { event: 'key-revoke', identity: 'alice', authMethod: 'session', decision: 'allow', reason: 'apikey-revoked', detail: { keyId: RECORD.id } },
+    },
+  ])('$name', ({ note, expected }) => {
+    expect(note).toEqual(expected);
+    expect(JSON.stringify(note)).not.toContain(RECORD.hash);
+  });
+});
