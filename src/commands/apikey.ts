@@ -3,7 +3,11 @@
  * rotate keys without a browser. Writes go to the same store file a running
  * gate reads, which picks changes up within a second or two.
  */
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { AuditLog } from '../observability/audit.js';
+import { createLogger } from '../observability/logger.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import { GateError } from '../errors.js';
@@ -24,6 +28,36 @@ export async function apikeyCommand(args: string[], out: Out): Promise<number> {
   if (sub === 'list') return listKeys(rest, out);
   if (sub === 'revoke') return revoke(rest, out);
   throw new UsageError(`apikey: unknown subcommand ${JSON.stringify(sub ?? '')} (create, list, revoke)`);
+}
+
+/**
+ * Key changes made at the command line are audit events too: appended to the
+ * audit file (the CLI has no log stream of its own: stdout is the result),
+ * naming the operator's OS account as the actor. A failed write is said on stderr.
+ */
+async function auditCli(config: Config, event: 'key-create' | 'key-revoke', owner: string, detail: Record<string, unknown>): Promise<void> {
+  const audit = await AuditLog.open(config.audit.file);
+  const log = createLogger('error');
+  await audit.record(
+    {
+      time: new Date().toISOString(),
+      event,
+      identity: `cli:${userInfo().username}`,
+      authMethod: 'cli',
+      client: null,
+      method: 'CLI',
+      repository: null,
+      reference: null,
+      digest: null,
+      decision: 'allow',
+      reason: event === 'key-create' ? 'apikey-created' : 'apikey-revoked',
+      status: 0,
+      requestId: randomUUID(),
+      detail: { owner, ...detail },
+    },
+    log,
+  );
+  await audit.close();
 }
 
 async function create(args: string[], out: Out): Promise<number> {
@@ -52,6 +86,7 @@ async function create(args: string[], out: Out): Promise<number> {
     scopes,
     ...(values.groups !== undefined ? { groups: list(values.groups) } : {}),
   });
+  await auditCli(config, 'key-create', owner, { keyId: record.id, label: record.label, scopes: record.scopes, expiresAt: record.expiresAt });
   out(values.json === true ? JSON.stringify({ ...toZotApiKey(record, now, config.auth.apikeyMaxLifetimeMs), apiKey: key }) : key);
   return 0;
 }
@@ -92,11 +127,15 @@ async function revoke(args: string[], out: Out): Promise<number> {
   const store = await ApiKeyStore.open(keyStorePath(config));
   if (byUser) {
     const owner = required(values.user, 'user');
-    out(`revoked ${await store.revokeAllForUser(owner)} key(s) of ${owner}`);
+    const count = await store.revokeAllForUser(owner);
+    await auditCli(config, 'key-revoke', owner, { all: true, count });
+    out(`revoked ${count} key(s) of ${owner}`);
     return 0;
   }
   const id = required(values.id, 'id');
-  if (!(await store.revoke(id))) throw new GateError('APIKEY_UNKNOWN', `no API key with id ${id}`, { status: 404 });
+  const owner = (await store.list()).find((record) => record.id === id)?.owner ?? null;
+  if (owner === null || !(await store.revoke(id))) throw new GateError('APIKEY_UNKNOWN', `no API key with id ${id}`, { status: 404 });
+  await auditCli(config, 'key-revoke', owner, { keyId: id });
   out(`revoked ${id}`);
   return 0;
 }

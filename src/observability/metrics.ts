@@ -14,7 +14,8 @@ import { processMetrics } from './process-metrics.js';
 export type DecisionAction = Action | 'base' | 'none';
 
 /** How a request tried to authenticate; `unknown` when the header was too malformed to tell. */
-export type AuthLabel = AuthMethod | 'anonymous' | 'unknown';
+/** `cli`: the operator at the command line (`zot-gate apikey`), audited but never a request. */
+export type AuthLabel = AuthMethod | 'anonymous' | 'unknown' | 'cli';
 
 /** Why an upstream request counts as failed: no usable answer, or a 5xx answer. */
 export type UpstreamErrorKind = 'network' | 'server-error';
