@@ -267,7 +267,9 @@ describe('the audit file survives a SIGKILL right after the request was answered
     expect(await killed.exited).toEqual({ code: null, signal: 'SIGKILL' });
     serve = undefined;
 
+    // The key made with the CLI before serve started is audited too (first line); then the DELETE.
     expect(await fileLines(join(work, 'audit.log'))).toEqual([
+      expect.objectContaining({ event: 'key-create', authMethod: 'cli', decision: 'allow', reason: 'apikey-created' }),
       expect.objectContaining({ event: 'delete', identity: 'root', method: 'DELETE', repository: REPO, digest, decision: 'allow', reason: 'admin-policy', status: 202, requestId }),
     ]);
   });
