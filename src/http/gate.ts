@@ -88,7 +88,8 @@ export function gateHook(deps: GateDeps) {
     }
     noteRegistry(request, parsed.request);
     const requirement = requirementOf(request.method, parsed.request);
-    const challenge = challengeFor(request, config, scopeOf(requirement));
+    // Built only when a 401 needs it: most requests never do.
+    const challenge = () => challengeFor(request, config, scopeOf(requirement));
     const identity = await authenticate(request, reply, deps, config, challenge);
     if (identity === null) return reply;
     const principal = principalOf(identity);
@@ -131,7 +132,7 @@ export function gateHook(deps: GateDeps) {
         noteDecision(request, 'create', decision);
         const what = `push to repository "${repository}" (neither create nor update is granted)`;
         const error = refusal(identity, { decision, action: 'create', repository, what });
-        return sendOciError(request, reply, error, challenge);
+        return sendOciError(request, reply, error, challenge());
       }
       const tags = requirement.kind === 'tag-write' ? requirement.tags : [];
       return void pass({ manifestWrite: { repository, tags, upstreamUrl, identity, principal } });
@@ -140,7 +141,7 @@ export function gateHook(deps: GateDeps) {
     const verdict = authorize({ ac: config.accessControl, principal, requirement: requirement as DecidableRequirement });
     const action = verdict.check?.action ?? (requirement.kind === 'admin' ? requirement.action : 'read');
     noteDecision(request, action, verdict.decision);
-    if (!verdict.allow) return sendOciError(request, reply, refusal(identity, refusedOf(verdict, requirement)), challenge);
+    if (!verdict.allow) return sendOciError(request, reply, refusal(identity, refusedOf(verdict, requirement)), challenge());
     request.gateReason = verdict.decision.reason;
 
     if (route.kind === 'manifest' && request.method === 'DELETE') {
@@ -175,7 +176,7 @@ export async function authenticate(
   reply: FastifyReply,
   deps: AuthDeps,
   config: Config,
-  challenge: Challenge,
+  challenge: () => Challenge,
 ): Promise<Identity | null> {
   const credentials = parseAuthorization(request.raw.rawHeaders);
   const resolution = credentials.ok
@@ -197,7 +198,7 @@ export async function authenticate(
     }
     const message = CLIENT_FACING[resolution.reason] ?? 'invalid credentials';
     const reason = resolution.reason in CLIENT_FACING ? resolution.reason : 'invalid-credentials';
-    sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message, reason }, challenge);
+    sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message, reason }, challenge());
     return null;
   }
   const identity = resolution.identity.kind === 'anonymous' ? await sessionIdentity(request, deps.sessions) : resolution.identity;

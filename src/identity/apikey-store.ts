@@ -80,6 +80,8 @@ interface Snapshot {
   readonly data: StoreData;
   readonly stamp: FileStamp | null;
   readonly byHash: ReadonlyMap<string, ApiKeyRecord>;
+  /** every request carrying a gate token minted from a key asks by id */
+  readonly byId: ReadonlyMap<string, ApiKeyRecord>;
   readonly groups: ReadonlyMap<string, readonly string[]>;
 }
 
@@ -205,7 +207,7 @@ export class ApiKeyStore implements KeyStore {
 
   isActive(id: string, now: Date): boolean {
     this.#refresh(false);
-    const record = this.#snapshot.data.keys.find((key) => key.id === id);
+    const record = this.#snapshot.byId.get(id);
     return record !== undefined && !isExpired(record, now);
   }
 
@@ -348,6 +350,7 @@ function indexSnapshot(data: StoreData, stamp: FileStamp | null): Snapshot {
     data: { version: 1, keys, users },
     stamp,
     byHash: new Map(keys.map((record) => [record.hash, record])),
+    byId: new Map(keys.map((record) => [record.id, record])),
     groups: new Map(users.map((user) => [user.name, user.groups])),
   };
 }

@@ -24,12 +24,12 @@ export interface MetricsEndpointDeps extends AuthDeps {
 export function metricsEndpoint(app: FastifyInstance, deps: MetricsEndpointDeps): void {
   app.get(METRICS_PATH, async (request, reply) => {
     const config = deps.config();
-    const challenge = challengeFor(request, config);
+    const challenge = () => challengeFor(request, config);
     const identity = await authenticate(request, reply, deps, config, challenge);
     if (identity === null) return reply;
     const decision = decideMetrics(config.accessControl, principalOf(identity));
     noteDecision(request, 'read', decision);
-    if (!decision.allow) return sendOciError(request, reply, refusal(identity, { decision, what: 'read metrics' }), challenge);
+    if (!decision.allow) return sendOciError(request, reply, refusal(identity, { decision, what: 'read metrics' }), challenge());
     request.gateReason = decision.reason;
     const { contentType, body } = await deps.metrics.render();
     return reply.code(200).header('content-type', contentType).header('cache-control', 'no-store').send(body);

@@ -19,9 +19,11 @@ import { groupsOf, isAdmin } from '../policy/access.js';
 import { capabilities } from '../policy/capabilities.js';
 import { globProblem } from '../policy/glob.js';
 import { accountPage, expiryChoices, signedOutPage, type AccountView, type NewKeyForm } from './account-page.js';
-import { callerOf, sameOriginForm } from './caller.js';
+import { sameOriginForm } from '../policy/form-origin.js';
+import { callerOf } from './caller.js';
 import { messagePage } from './html.js';
-import { endSessionUrl, originOf } from './login-routes.js';
+import { publicOrigin } from '../proxy/forwarded.js';
+import { endSessionUrl } from './login-routes.js';
 import type { OidcClient } from './oidc-client.js';
 import type { Session, Sessions } from './sessions.js';
 
@@ -118,7 +120,7 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
     noteAudit(request, loggedOut(session));
     // As for create: kept while test/e2e/account.test.ts asserts it.
     request.log.info({ audit: 'logout', user: session.user }, 'logout');
-    const endSession = await endSessionUrl(deps, session.provider, originOf(request, deps.config()));
+    const endSession = await endSessionUrl(deps, session.provider, publicOrigin(request, deps.config()));
     const provider = deps.providers.get(session.provider)?.provider.name ?? session.provider;
     return page(reply, 200, signedOutPage({ signIn: ACCOUNT, provider, ...(endSession === undefined ? {} : { endSession }) }));
   });
@@ -130,7 +132,8 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
       page(reply, 403, messagePage('Your session has ended', 'Sign in again; nothing was changed.', { href: ACCOUNT, label: 'Sign in' }));
       return null;
     }
-    if (!sameOriginForm(request, caller.session, originOf(request, deps.config()), formOf(request).get('csrf'))) {
+    const form = { origin: request.headers.origin, expectedOrigin: publicOrigin(request, deps.config()), token: formOf(request).get('csrf'), sessionToken: caller.session.csrf };
+    if (!sameOriginForm(form)) {
       request.log.warn({ user: caller.session.user, origin: request.headers.origin ?? null }, 'account form refused: foreign origin or bad csrf token');
       noteAudit(request, { event: 'refusal', identity: caller.session.user, authMethod: 'session', decision: 'deny', reason: 'foreign-form' });
       page(reply, 403, messagePage('Form refused', 'This form did not come from your account page, or it is out of date. Nothing was changed.', { href: ACCOUNT, label: 'Back to your account' }));
@@ -153,7 +156,7 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
       capabilities: capabilities(ac, principal),
       keys: (await deps.keys.list(session.user)).map((record) => effectiveExpiry(record, config.auth.apikeyMaxLifetimeMs)),
       csrf: session.csrf,
-      host: new URL(originOf(request, config)).host,
+      host: new URL(publicOrigin(request, config)).host,
       expiryChoices: expiryChoices(config.auth.apikeyMaxLifetimeMs),
       now,
       ...extra,

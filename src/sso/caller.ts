@@ -5,7 +5,6 @@
  * grants), or, for the account page's own forms, a same-origin POST carrying
  * the session's CSRF token. API keys count as for registry routes.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { isZotUi } from '../http/oci-error.js';
 import { parseAuthorization } from '../identity/credentials.js';
@@ -44,21 +43,3 @@ export async function callerOf(request: FastifyRequest, deps: CallerDeps, allowS
 
 /** zot's UI header: the rule for `/zot/auth/apikey` and registry routes. */
 export const viaZotUi = (request: FastifyRequest): boolean => isZotUi(request);
-
-/**
- * The account page: reads (GET) may use the session (SameSite=Lax already
- * keeps it off cross-site subrequests); writes must come from our own origin
- * and echo the CSRF token, which `sameOriginForm` checks.
- */
-export function sameOriginForm(request: FastifyRequest, session: Session, origin: string, token: unknown): boolean {
-  const from = request.headers.origin;
-  if (from !== undefined && from !== origin) return false;
-  return typeof token === 'string' && token.length > 0 && sameSecret(token, session.csrf);
-}
-
-/** Compares in constant time, so response timing does not reveal how much of a guessed token was right. */
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}

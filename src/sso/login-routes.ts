@@ -24,8 +24,6 @@ export interface LoginDeps {
   readonly setUserGroups: (user: string, groups: readonly string[]) => Promise<void>;
 }
 
-/** The origin clients use (kept under this name for the SSO pages). */
-export const originOf = publicOrigin;
 
 export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
   app.get('/zot/auth/login', async (request, reply) => {
@@ -34,7 +32,7 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
     const oidc = deps.providers.get(providerId);
     if (oidc === undefined) return html(reply, 400, messagePage('Unknown login provider', `No login provider named "${providerId}" is configured.`));
     const config = deps.config();
-    const origin = originOf(request, config);
+    const origin = publicOrigin(request, config);
     let configuration: client.Configuration;
     try {
       configuration = await oidc.configuration();
@@ -66,7 +64,7 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
       return html(reply, 400, messagePage('Login expired', 'This sign-in link is no longer valid. Start again.', { href: '/-/account', label: 'Sign in' }));
     }
     const config = deps.config();
-    const origin = originOf(request, config);
+    const origin = publicOrigin(request, config);
     try {
       const configuration = await oidc.configuration();
       const current = new URL(`${origin}${request.raw.url ?? ''}`);
@@ -101,7 +99,7 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
     const session = await deps.sessions.read(request);
     deps.sessions.clear(request, reply);
     if (session !== null) noteAudit(request, loggedOut(session));
-    return reply.code(200).send({ endSessionUrl: await endSessionUrl(deps, session?.provider, originOf(request, deps.config())) });
+    return reply.code(200).send({ endSessionUrl: await endSessionUrl(deps, session?.provider, publicOrigin(request, deps.config())) });
   });
 }
 

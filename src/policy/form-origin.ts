@@ -1,0 +1,30 @@
+/**
+ * The CSRF rule for the gate's own forms (`/-/account`): a write must come
+ * from our own origin (or name none) and echo the session's CSRF token.
+ * SameSite=Lax already keeps the session off cross-site subrequests; this
+ * closes the rest. Pure: inputs are header and form values.
+ */
+import { timingSafeEqual } from 'node:crypto';
+
+export interface FormOrigin {
+  /** the request's `Origin` header, if any */
+  readonly origin: string | undefined;
+  /** the gate's public origin */
+  readonly expectedOrigin: string;
+  /** the `csrf` field the form sent */
+  readonly token: unknown;
+  /** the token sealed in the session */
+  readonly sessionToken: string;
+}
+
+export function sameOriginForm({ origin, expectedOrigin, token, sessionToken }: FormOrigin): boolean {
+  if (origin !== undefined && origin !== expectedOrigin) return false;
+  return typeof token === 'string' && token.length > 0 && sameSecret(token, sessionToken);
+}
+
+/** Compares in constant time, so response timing does not reveal how much of a guessed token was right. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
