@@ -14,6 +14,7 @@ import { parseRequest } from '../registry/parse.js';
 import type { GateMetrics } from '../observability/metrics.js';
 import { countBytes, isReadable } from '../observability/stream-bytes.js';
 import { upstreamTimer } from '../observability/upstream-metrics.js';
+import { BlobRelay } from './blob-relay.js';
 import { clientOrigin, forwardedFor } from './forwarded.js';
 import { clientResponseHeaders, relativeLocation, upstreamRequestHeaders } from './headers.js';
 import { guardManifestDelete } from './manifest-delete.js';
@@ -38,6 +39,44 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
   app.addHook('onRequest', options.onRequest);
 
   const origins = (request: FastifyRequest) => [upstream.origin, clientOrigin(request)];
+  const relay = new BlobRelay(upstream.origin, { headersTimeoutMs: options.config().upstream.timeoutMs, bodyIdleMs: BODY_IDLE_MS });
+  app.addHook('onClose', async () => relay.close());
+
+  /** The registry could not be asked or did not answer: 502 with an OCI body, on either path. */
+  const upstreamFailed = (reply: FastifyReply, error: unknown) => {
+    // A client that hung up aborts its upstream request too: that is not the registry failing.
+    if (reply.raw.socket?.destroyed !== true) metrics.upstreamError();
+    reply.request.log.warn({ err: error }, 'upstream request failed');
+    return sendOciError(reply.request, reply, {
+      status: 502,
+      code: 'UNAVAILABLE',
+      message: 'the registry behind the gate did not answer',
+      reason: 'upstream-error',
+    });
+  };
+
+  /**
+   * A blob GET takes the relay (blob-relay.ts); a response the relay declines
+   * (no stated length) is asked again the general way, which is safe for a GET.
+   */
+  const relayBlob = async (request: FastifyRequest, reply: FastifyReply, url: string, general: () => FastifyReply): Promise<FastifyReply> => {
+    const answered = upstreamTimer(metrics, 'GET');
+    let outcome;
+    try {
+      outcome = await relay.get(url, upstreamRequestHeaders(request.headers, forwardedFor(request)));
+    } catch (error) {
+      return upstreamFailed(reply, error);
+    }
+    if (outcome.kind === 'declined') {
+      request.log.debug({ relay: outcome.reason }, 'blob relay declined; asking the general way');
+      return general();
+    }
+    const { status, headers, body } = outcome.response;
+    answered(status);
+    countBytes(body, (bytes) => metrics.sent(bytes));
+    body.once('error', (error) => request.log.warn({ err: error }, 'blob body from the registry failed mid-transfer'));
+    return reply.code(status).headers(clientResponseHeaders(headers, origins(request))).send(body);
+  };
 
   /** An upload URL handed out belongs to whoever asked for it. */
   const bindUpload = (request: FastifyRequest, location: unknown) => {
@@ -61,18 +100,22 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
       if (gate === undefined) throw new Error('forward: request reached the proxy without a gate decision');
       if (gate.manifestWrite !== undefined) return guardManifestPut(request, reply, gate.manifestWrite, options);
       if (gate.manifestDelete !== undefined) return guardManifestDelete(request, reply, gate.manifestDelete, options);
-      streamMetrics(request, reply, metrics);
-      const answered = upstreamTimer(metrics, request.method);
-      return reply.from(gate.upstreamUrl, {
-        ...replyOptions,
-        // reply-from's default, `reply.send(res.stream)`, once the status and the body's bytes are counted
-        onResponse: (_request, reply, res) => {
-          const { statusCode, stream } = res as unknown as { statusCode: number; stream: Readable };
-          answered(statusCode);
-          countBytes(stream, (bytes) => metrics.sent(bytes));
-          reply.send(stream);
-        },
-      });
+      const general = () => {
+        streamMetrics(request, reply, metrics);
+        const answered = upstreamTimer(metrics, request.method);
+        return reply.from(gate.upstreamUrl, {
+          ...replyOptions,
+          // reply-from's default, `reply.send(res.stream)`, once the status and the body's bytes are counted
+          onResponse: (_request, reply, res) => {
+            const { statusCode, stream } = res as unknown as { statusCode: number; stream: Readable };
+            answered(statusCode);
+            countBytes(stream, (bytes) => metrics.sent(bytes));
+            reply.send(stream);
+          },
+        });
+      };
+      if (request.method === 'GET' && gate.route.kind === 'blob' && !hasBody(request)) return relayBlob(request, reply, gate.upstreamUrl, general);
+      return general();
     },
     replyOptions: {
       // reply-from retries a GET answered 503 up to ten times by default; the client decides about retries.
@@ -85,19 +128,17 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
         if (request) bindUpload(request as FastifyRequest, out.location);
         return out as typeof headers;
       },
-      onError: (reply, { error }) => {
-        // A client that hung up aborts its upstream request too: that is not the registry failing.
-        if (reply.raw.socket?.destroyed !== true) metrics.upstreamError();
-        reply.request.log.warn({ err: error }, 'upstream request failed');
-        sendOciError(reply.request as FastifyRequest, reply as FastifyReply, {
-          status: 502,
-          code: 'UNAVAILABLE',
-          message: 'the registry behind the gate did not answer',
-          reason: 'upstream-error',
-        });
-      },
+      onError: (reply, { error }) => void upstreamFailed(reply as FastifyReply, error),
     },
   });
+}
+
+/** As long as the upstream pool's `bodyTimeout` (upstream.ts): a stall, not a slow transfer. */
+const BODY_IDLE_MS = 5 * 60_000;
+
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /**
