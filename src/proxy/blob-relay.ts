@@ -125,10 +125,21 @@ class Connection {
   #used = false;
   #onIdleGone: (() => void) | null = null;
 
+  #onStall: () => void = () => undefined;
+
   private constructor(
     readonly socket: net.Socket,
     readonly release: (connection: Connection) => void,
-  ) {}
+  ) {
+    // One listener for the connection's life: `setTimeout(ms, fn)` would add one per call.
+    socket.on('timeout', () => this.#onStall());
+  }
+
+  /** Arms the socket's inactivity clock for `ms` (0 disarms it). */
+  clock(ms: number, onStall: () => void = () => undefined): void {
+    this.#onStall = onStall;
+    this.socket.setTimeout(ms);
+  }
 
   static open(host: string, port: number, timeoutMs: number, release: (c: Connection) => void): Promise<Connection> {
     return new Promise((resolve, reject) => {
@@ -146,10 +157,10 @@ class Connection {
       const connection = (holder.connection = new Connection(socket, release));
       const fail = (error: Error) => reject(new RelayError(`cannot connect to the registry: ${error.message}`, codeOf(error)));
       socket.once('error', fail);
-      socket.setTimeout(timeoutMs, () => socket.destroy(new RelayError('connecting to the registry timed out', 'UND_ERR_CONNECT_TIMEOUT')));
+      connection.clock(timeoutMs, () => socket.destroy(new RelayError('connecting to the registry timed out', 'UND_ERR_CONNECT_TIMEOUT')));
       socket.once('connect', () => {
         socket.off('error', fail);
-        socket.setTimeout(0);
+        connection.clock(0);
         socket.on('error', (error) => connection.fail(error));
         socket.on('close', () => connection.fail(new RelayError('the registry closed the connection', 'UND_ERR_SOCKET')));
         resolve(connection);
@@ -168,14 +179,14 @@ class Connection {
         kind: 'head',
         received: Buffer.alloc(0),
         settle: (outcome) => {
-          this.socket.setTimeout(0);
+          this.clock(0);
           if (!(outcome instanceof Error)) return resolve(outcome);
           // A kept connection that closed before a byte of the answer: the request never reached a handler.
           reject(reused && state.received.length === 0 ? new StaleConnection(outcome.message) : outcome);
         },
       };
       this.#state = state;
-      this.socket.setTimeout(options.headersTimeoutMs, () =>
+      this.clock(options.headersTimeoutMs, () =>
         this.destroy(new RelayError('the registry did not answer in time', 'UND_ERR_HEADERS_TIMEOUT')),
       );
       this.socket.write(head);
@@ -186,7 +197,7 @@ class Connection {
 
   idle(ms: number, gone: () => void): void {
     this.#onIdleGone = gone;
-    this.socket.setTimeout(ms, () => this.destroy());
+    this.clock(ms, () => this.destroy());
   }
 
   destroy(error?: Error): void {
@@ -236,7 +247,7 @@ class Connection {
       highWaterMark: READ_SIZE,
       read: () => {
         if (this.#state.kind !== 'body') return;
-        this.socket.setTimeout(this.#bodyIdleMs, () => this.destroy(new RelayError('the registry stalled mid-body', 'UND_ERR_BODY_TIMEOUT')));
+        this.clock(this.#bodyIdleMs, () => this.destroy(new RelayError('the registry stalled mid-body', 'UND_ERR_BODY_TIMEOUT')));
         this.socket.resume();
       },
       destroy: (error, done) => {
@@ -268,7 +279,7 @@ class Connection {
     if (!more) {
       // The client is slower than the registry: stop reading, and stop the stall clock with it.
       this.socket.pause();
-      this.socket.setTimeout(0);
+      this.clock(0);
     }
   }
 }

@@ -137,6 +137,21 @@ describe('blob GETs from a scripted upstream', () => {
     expect(fields).toContain(`host: ${new URL(scripted.url).host}`);
   });
 
+  it('serves many GETs on one kept connection without piling up listeners on it', async () => {
+    scripted.script = (socket) => socket.write(answer('again and again'));
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      for (let i = 0; i < 15; i++) expect((await send(gate.url, { path: BLOB_PATH })).body).toBe('again and again');
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(scripted.connections).toHaveLength(1);
+    expect(warnings).toEqual([]);
+  });
+
   it('replaces a kept connection the registry closed before answering, once', async () => {
     scripted.script = (socket, index) => (index === 2 ? socket.destroy() : socket.write(answer('again')));
     expect((await send(gate.url, { path: BLOB_PATH })).body).toBe('again');
