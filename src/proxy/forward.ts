@@ -14,7 +14,7 @@ import { parseRequest } from '../registry/parse.js';
 import type { GateMetrics } from '../observability/metrics.js';
 import { countBytes, isReadable } from '../observability/stream-bytes.js';
 import { upstreamTimer } from '../observability/upstream-metrics.js';
-import { BlobRelay } from './blob-relay.js';
+import { Relay } from './relay.js';
 import { clientOrigin, forwardedFor } from './forwarded.js';
 import { clientResponseHeaders, relativeLocation, upstreamRequestHeaders } from './headers.js';
 import { guardManifestDelete } from './manifest-delete.js';
@@ -39,7 +39,7 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
   app.addHook('onRequest', options.onRequest);
 
   const origins = (request: FastifyRequest) => [upstream.origin, clientOrigin(request)];
-  const relay = new BlobRelay(upstream.origin, { headersTimeoutMs: options.config().upstream.timeoutMs, bodyIdleMs: BODY_IDLE_MS });
+  const relay = new Relay(upstream.origin, { headersTimeoutMs: options.config().upstream.timeoutMs, bodyIdleMs: BODY_IDLE_MS });
   app.addHook('onClose', async () => relay.close());
 
   /** The registry could not be asked or did not answer: 502 with an OCI body, on either path. */
@@ -56,25 +56,25 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
   };
 
   /**
-   * A blob GET takes the relay (blob-relay.ts); a response the relay declines
-   * (no stated length) is asked again the general way, which is safe for a GET.
+   * Reads take the relay (relay.ts); a response the relay declines (no stated
+   * length) is asked again the general way, which is safe for a read.
    */
-  const relayBlob = async (request: FastifyRequest, reply: FastifyReply, url: string, general: () => FastifyReply): Promise<FastifyReply> => {
-    const answered = upstreamTimer(metrics, 'GET');
+  const relayRead = async (request: FastifyRequest, reply: FastifyReply, url: string, general: () => FastifyReply): Promise<FastifyReply> => {
+    const answered = upstreamTimer(metrics, request.method);
     let outcome;
     try {
-      outcome = await relay.get(url, upstreamRequestHeaders(request.headers, forwardedFor(request)));
+      outcome = await relay.get(request.method as 'GET' | 'HEAD', url, upstreamRequestHeaders(request.headers, forwardedFor(request)));
     } catch (error) {
       return upstreamFailed(reply, error);
     }
     if (outcome.kind === 'declined') {
-      request.log.debug({ relay: outcome.reason }, 'blob relay declined; asking the general way');
+      request.log.debug({ relay: outcome.reason }, 'relay declined; asking the general way');
       return general();
     }
     const { status, headers, body } = outcome.response;
     answered(status);
     countBytes(body, (bytes) => metrics.sent(bytes));
-    body.once('error', (error) => request.log.warn({ err: error }, 'blob body from the registry failed mid-transfer'));
+    body.once('error', (error) => request.log.warn({ err: error }, 'body from the registry failed mid-transfer'));
     return reply.code(status).headers(clientResponseHeaders(headers, origins(request))).send(body);
   };
 
@@ -114,7 +114,7 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
           },
         });
       };
-      if (request.method === 'GET' && gate.route.kind === 'blob' && !hasBody(request)) return relayBlob(request, reply, gate.upstreamUrl, general);
+      if ((request.method === 'GET' || request.method === 'HEAD') && RELAYED.has(gate.route.kind) && !hasBody(request)) return relayRead(request, reply, gate.upstreamUrl, general);
       return general();
     },
     replyOptions: {
@@ -135,6 +135,9 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
 
 /** As long as the upstream pool's `bodyTimeout` (upstream.ts): a stall, not a slow transfer. */
 const BODY_IDLE_MS = 5 * 60_000;
+
+/** Reads that go to the registry as they are (the catalog and `/v2/` are answered by the gate). */
+const RELAYED = new Set(['blob', 'manifest', 'tags', 'referrers']);
 
 function hasBody(request: FastifyRequest): boolean {
   const length = request.headers['content-length'];

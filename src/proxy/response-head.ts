@@ -29,8 +29,11 @@ const STATUS_LINE = /^HTTP\/1\.([01]) ([1-5]\d\d)(?: [^\r\n]*)?$/;
 const FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n\0]*?)[ \t]*$/;
 const DIGITS = /^\d{1,15}$/;
 
-/** Parses the head at the start of `data`, which holds every byte received so far. */
-export function parseResponseHead(data: Buffer): HeadResult {
+/**
+ * Parses the head at the start of `data`, which holds every byte received so
+ * far. The answer to a HEAD has no body, whatever its headers say (RFC 9110 §9.3.2).
+ */
+export function parseResponseHead(data: Buffer, toHead = false): HeadResult {
   const end = data.indexOf(END);
   if (end === -1) return data.length > MAX_HEAD_BYTES ? unsupported('response head too long') : { kind: 'partial' };
   if (end > MAX_HEAD_BYTES) return unsupported('response head too long');
@@ -49,7 +52,7 @@ export function parseResponseHead(data: Buffer): HeadResult {
     if (name === 'set-cookie') headers[name] = [...((seen as string[] | undefined) ?? []), value];
     else headers[name] = seen === undefined ? value : `${seen as string}, ${value}`;
   }
-  const length = bodyLength(code, headers);
+  const length = toHead ? 0 : bodyLength(code, headers);
   if (typeof length === 'string') return unsupported(length);
   const closes = /(?:^|,)\s*close\s*(?:,|$)/i.test(stringOf(headers.connection));
   return { kind: 'head', head: { status: code, headers, length, reusable: status[1] === '1' && !closes }, bytes: end + END.length };

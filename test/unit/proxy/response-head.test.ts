@@ -66,6 +66,13 @@ describe('parseResponseHead', () => {
     expect(result.kind === 'head' && [result.head.status, result.head.length, result.head.reusable]).toEqual([status, length, reusable]);
   });
 
+  it('gives the answer to a HEAD no body, whatever its framing headers say', () => {
+    for (const text of ['HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', 'HTTP/1.1 404 Not Found\r\n\r\n']) {
+      const result = parseResponseHead(Buffer.from(text, 'latin1'), true);
+      expect(result.kind === 'head' && result.head.length).toBe(0);
+    }
+  });
+
   it('keeps repeated headers: Set-Cookie as a list, others joined', () => {
     const result = head('HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nVary: Accept\r\nVary: Origin\r\nContent-Length: 0\r\n\r\n');
     expect(result.kind === 'head' && result.head.headers).toEqual({ 'set-cookie': ['a=1', 'b=2'], vary: 'Accept, Origin', 'content-length': '0' });

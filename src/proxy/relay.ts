@@ -1,16 +1,17 @@
 /**
- * The short path for blob bodies (issue 7). A blob GET is the one request
- * whose body is large, and a general client pays per 64 KiB chunk: one read,
- * one parser pass, one stream hop, one write. Here the registry's socket reads
- * straight into 1 MiB buffers (`onread`), each read is handed to the client's
- * response as it is — no copy, no parser — and the registry's own
- * Content-Length frames the body. Measured in docs/BENCHMARKS.md.
+ * The short path for reads (issue 7). A general HTTP client pays per 64 KiB
+ * chunk — one read, one parser pass, one stream hop, one write — and per
+ * request for its generality. Reads without a request body (GET and HEAD of
+ * blobs, manifests, tag lists, referrers) take this relay instead: the
+ * registry's socket reads straight into 1 MiB buffers (`onread`), each read is
+ * handed to the client's response as it is — no copy, no parser — and the
+ * registry's own Content-Length frames the body. Measured in docs/BENCHMARKS.md.
  *
- * Only a GET with no request body is relayed, and only a response with a
- * stated length: anything else (chunked, no length, a malformed head) is
- * `declined` and the caller sends the request the general way. Connections
- * are kept alive in a small idle list; a kept connection that turns out to be
- * closed before answering is replaced once, as any HTTP client does for an
+ * Only a response with a stated length is relayed (or any answer to a HEAD):
+ * anything else (chunked, no length, a malformed head) is `declined`, and the
+ * caller asks again the general way (undici), which is safe for a read.
+ * Connections are kept alive in a small idle list; a kept connection found
+ * closed before it answered is replaced once, as any HTTP client does for an
  * idempotent request.
  */
 import net from 'node:net';
@@ -55,7 +56,7 @@ const IDLE_MS = 4_000;
 /** head bytes and small reads land here and are copied out at once; the event loop is single-threaded */
 const SHARED = Buffer.allocUnsafe(COPY_BELOW);
 
-export class BlobRelay {
+export class Relay {
   readonly #host: string;
   readonly #port: number;
   readonly #idle: Connection[] = [];
@@ -71,24 +72,24 @@ export class BlobRelay {
     this.#port = Number(url.port || 80);
   }
 
-  /** GETs `path` (already canonical) with `headers` (already cleaned for the upstream). */
-  async get(path: string, headers: IncomingHttpHeaders): Promise<RelayOutcome> {
+  /** Asks for `path` (already canonical) with `headers` (already cleaned for the upstream). */
+  async get(method: 'GET' | 'HEAD', path: string, headers: IncomingHttpHeaders): Promise<RelayOutcome> {
     if (this.#closed) return { kind: 'declined', reason: 'relay closed' };
     if (this.#active >= MAX_ACTIVE) return { kind: 'declined', reason: 'relay busy' };
-    const head = requestHead(path, `${this.#host}:${this.#port}`, headers);
+    const head = requestHead(method, path, `${this.#host}:${this.#port}`, headers);
     if (head === null) return { kind: 'declined', reason: 'unsendable header' };
     this.#active++;
     try {
       const kept = this.#idle.pop();
       if (kept !== undefined) {
         try {
-          return await kept.exchange(head, this.options);
+          return await kept.exchange(head, method === 'HEAD', this.options);
         } catch (error) {
           if (!(error instanceof StaleConnection)) throw error;
         }
       }
       const fresh = await Connection.open(this.#host, this.#port, this.options.headersTimeoutMs, (c) => this.#release(c));
-      return await fresh.exchange(head, this.options);
+      return await fresh.exchange(head, method === 'HEAD', this.options);
     } finally {
       this.#active--;
     }
@@ -115,7 +116,7 @@ class StaleConnection extends Error {}
 
 type State =
   | { readonly kind: 'idle' }
-  | { readonly kind: 'head'; received: Buffer; readonly settle: (outcome: RelayOutcome | Error) => void }
+  | { readonly kind: 'head'; received: Buffer; readonly toHead: boolean; readonly settle: (outcome: RelayOutcome | Error) => void }
   | { readonly kind: 'body'; remaining: number; readonly reusable: boolean; readonly body: Readable };
 
 class Connection {
@@ -169,7 +170,7 @@ class Connection {
   }
 
   /** Sends one request head and resolves with the response head (or the reason it is not streamed here). */
-  exchange(head: string, options: RelayOptions): Promise<RelayOutcome> {
+  exchange(head: string, toHead: boolean, options: RelayOptions): Promise<RelayOutcome> {
     const reused = this.#used;
     this.#used = true;
     this.#onIdleGone = null;
@@ -178,6 +179,7 @@ class Connection {
       const state: Extract<State, { kind: 'head' }> = {
         kind: 'head',
         received: Buffer.alloc(0),
+        toHead,
         settle: (outcome) => {
           this.clock(0);
           if (!(outcome instanceof Error)) return resolve(outcome);
@@ -235,7 +237,7 @@ class Connection {
 
   #onHead(state: Extract<State, { kind: 'head' }>, bytes: Buffer): void {
     state.received = state.received.length === 0 ? bytes : Buffer.concat([state.received, bytes]);
-    const parsed = parseResponseHead(state.received);
+    const parsed = parseResponseHead(state.received, state.toHead);
     if (parsed.kind === 'partial') return;
     if (parsed.kind === 'unsupported') {
       this.#state = { kind: 'idle' };
@@ -285,8 +287,8 @@ class Connection {
 }
 
 /** The request head, or null when a header value could split it (never expected from Node's parser). */
-function requestHead(path: string, host: string, headers: IncomingHttpHeaders): string | null {
-  let head = `GET ${path} HTTP/1.1\r\nhost: ${host}\r\n`;
+function requestHead(method: 'GET' | 'HEAD', path: string, host: string, headers: IncomingHttpHeaders): string | null {
+  let head = `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\n`;
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || name === 'host' || name === 'content-length') continue;
     for (const one of Array.isArray(value) ? value : [value]) {

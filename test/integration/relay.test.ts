@@ -1,6 +1,6 @@
 /**
- * The blob relay (src/proxy/blob-relay.ts): blob GETs stream from the
- * registry's socket to the client with the registry's own Content-Length.
+ * The relay (src/proxy/relay.ts): reads stream from the registry's socket
+ * to the client with the registry's own Content-Length.
  * The real registry proves the bytes; a scripted upstream — a fault injector,
  * since no real registry misbehaves on cue — proves the edges: kept
  * connections, a kept connection found closed, answers the relay declines,
@@ -150,6 +150,16 @@ describe('blob GETs from a scripted upstream', () => {
     }
     expect(scripted.connections).toHaveLength(1);
     expect(warnings).toEqual([]);
+  });
+
+  it('answers a HEAD with the registry’s headers and no body, and keeps the connection for the next read', async () => {
+    scripted.script = (socket, index) =>
+      socket.write(index === 1 ? 'HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nDocker-Content-Digest: sha256:beef\r\n\r\n' : answer('next'));
+    const head = await send(gate.url, { method: 'HEAD', path: `/v2/scripted/manifests/latest` });
+    expect([head.status, head.headers['content-length'], head.headers['docker-content-digest'], head.body]).toEqual([200, '1234', 'sha256:beef', '']);
+    expect((await send(gate.url, { path: BLOB_PATH })).body).toBe('next');
+    expect(scripted.connections).toHaveLength(1);
+    expect(scripted.requests.map((r) => r.split('\r\n')[0])).toEqual(['HEAD /v2/scripted/manifests/latest HTTP/1.1', `GET ${BLOB_PATH} HTTP/1.1`]);
   });
 
   it('replaces a kept connection the registry closed before answering, once', async () => {
