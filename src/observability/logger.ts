@@ -21,7 +21,7 @@ export const REDACT_PATHS = [
   '*.clientsecret',
 ];
 
-export function createLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination(2)): Logger {
+export function createLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination({ dest: 2, sync: false })): Logger {
   return pino(
     {
       level,
