@@ -15,6 +15,7 @@ import type { GateMetrics } from '../observability/metrics.js';
 import { countBytes, isReadable } from '../observability/stream-bytes.js';
 import { upstreamTimer } from '../observability/upstream-metrics.js';
 import { Relay } from './relay.js';
+import { sendRelayed } from './relayed-reply.js';
 import { clientOrigin, forwardedFor } from './forwarded.js';
 import { clientResponseHeaders, relativeLocation, upstreamRequestHeaders } from './headers.js';
 import { guardManifestDelete } from './manifest-delete.js';
@@ -73,9 +74,9 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
     }
     const { status, headers, body } = outcome.response;
     answered(status);
-    countBytes(body, (bytes) => metrics.sent(bytes));
     body.once('error', (error) => request.log.warn({ err: error }, 'body from the registry failed mid-transfer'));
-    return reply.code(status).headers(clientResponseHeaders(headers, origins(request))).send(body);
+    sendRelayed(reply, status, clientResponseHeaders(headers, origins(request)), body, (bytes) => metrics.sent(bytes));
+    return reply;
   };
 
   /** An upload URL handed out belongs to whoever asked for it. */

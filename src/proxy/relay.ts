@@ -55,6 +55,30 @@ const MAX_ACTIVE = 128;
 const IDLE_MS = 4_000;
 /** head bytes and small reads land here and are copied out at once; the event loop is single-threaded */
 const SHARED = Buffer.allocUnsafe(COPY_BELOW);
+/** read buffers the client's socket has finished with, for the next read; a few transfers' worth */
+const SPARE_BUFFERS: Buffer[] = [];
+const MAX_SPARE_BUFFERS = 16;
+/** the memory of every read buffer the relay made, so only those are ever taken back */
+const OURS = new WeakSet<ArrayBufferLike>();
+
+function readBuffer(): Buffer {
+  const reused = SPARE_BUFFERS.pop();
+  if (reused !== undefined) return reused;
+  const made = Buffer.allocUnsafeSlow(READ_SIZE);
+  OURS.add(made.buffer);
+  return made;
+}
+
+/**
+ * Takes a body chunk back once the client's socket has written it (its write
+ * callback), so a long transfer cycles through a few buffers instead of
+ * leaving a garbage 1 MiB buffer per read. Chunks that are not a relay read
+ * buffer are left alone.
+ */
+export function recycle(chunk: Buffer): void {
+  if (chunk.byteOffset !== 0 || !OURS.has(chunk.buffer) || SPARE_BUFFERS.length >= MAX_SPARE_BUFFERS) return;
+  SPARE_BUFFERS.push(Buffer.from(chunk.buffer, 0, READ_SIZE));
+}
 
 export class Relay {
   readonly #host: string;
@@ -219,7 +243,7 @@ class Connection {
 
   nextBuffer(): Buffer {
     const state = this.#state;
-    if (state.kind === 'body' && state.remaining >= BIG_BODY) return (this.#spare ??= Buffer.allocUnsafe(READ_SIZE));
+    if (state.kind === 'body' && state.remaining >= BIG_BODY) return (this.#spare ??= readBuffer());
     this.#spare = null;
     return SHARED;
   }

@@ -41,9 +41,10 @@ describe('blob GETs from the real registry', () => {
   });
 
   it('streams the whole blob with the registry’s length and digest headers', async () => {
-    const response = await fetch(`${gate.url}/v2/relay/blobs/${digest}`);
+    const response = await fetch(`${gate.url}/v2/relay/blobs/${digest}`, { headers: { 'x-request-id': 'relay-1' } });
     const body = Buffer.from(await response.arrayBuffer());
     expect(response.status).toBe(200);
+    expect(response.headers.get('x-request-id')).toBe('relay-1');
     expect(response.headers.get('content-length')).toBe(String(blob.length));
     expect(response.headers.get('docker-content-digest')).toBe(digest);
     expect(sha256(body)).toBe(digest);
