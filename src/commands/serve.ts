@@ -13,8 +13,15 @@ const DRAIN_MS = 30_000;
 export async function serveCommand(args: string[]): Promise<number> {
   const config = configFrom(parse(args, {}));
   const logger = createLogger(config.log.level);
-  const apiKeys = await ApiKeyStore.open(keyStorePath(config), {
+  const file = keyStorePath(config);
+  // Throws, naming the file and the problem, rather than start with an empty store over a bad file.
+  const apiKeys = await ApiKeyStore.open(file, {
     onFlushError: (error) => logger.warn({ err: error }, 'could not record API key use'),
+    // the message only: a JSON error's cause quotes the file
+    onReloadProblem: (problem) =>
+      problem === null
+        ? logger.info({ file }, 'API key store reads again; API keys are accepted')
+        : logger.error({ file, problem: problem.message }, 'API key store unreadable; API keys are refused until it is fixed, and it is not written over'),
   });
   const upstream = createUpstream(config.upstream.origin, config.upstream.timeoutMs);
   const app = await buildServer(config, { logger, upstream, apiKeys });

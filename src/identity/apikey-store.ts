@@ -15,7 +15,8 @@ import { dirname } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { GateError } from '../errors.js';
 import { generateApiKey, hashApiKey, isApiKeyFormat } from './apikey.js';
-import { readFileStampedSync, removeTempFiles, sameStamp, statStampSync, writeFileAtomic } from './atomic-file.js';
+import { readStoreFile, unreadable, unwritable, type StoreData } from './apikey-file.js';
+import { removeTempFiles, sameStamp, statStampSync, writeFileAtomic } from './atomic-file.js';
 import type { FileStamp } from './atomic-file.js';
 import { withFileLock } from './file-lock.js';
 import type { FileLockOptions } from './file-lock.js';
@@ -68,12 +69,12 @@ export interface ApiKeyStoreOptions {
   readonly lock?: FileLockOptions;
   /** where failed background `lastUsedAt` writes go (default: a process warning) */
   readonly onFlushError?: (error: unknown) => void;
-}
-
-interface StoreData {
-  readonly version: 1;
-  readonly keys: readonly ApiKeyRecord[];
-  readonly users: readonly UserRecord[];
+  /**
+   * Told when the file stops reading well under a running store (the error:
+   * keys are refused until it is fixed) and when it reads again (null).
+   * Default: a process warning for the error.
+   */
+  readonly onReloadProblem?: (problem: GateError | null) => void;
 }
 
 interface Snapshot {
@@ -94,10 +95,11 @@ export class ApiKeyStore implements KeyStore {
   readonly #clock: () => number;
   readonly #lock: FileLockOptions;
   readonly #onFlushError: (error: unknown) => void;
+  readonly #onReloadProblem: (problem: GateError | null) => void;
   readonly #cache: LRUCache<string, Resolved>;
   #snapshot: Snapshot;
   #checkedAt: number;
-  #failure: unknown = undefined;
+  #failure: GateError | undefined = undefined;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #pendingUse = new Map<string, string>();
   readonly #flushedAt = new Map<string, number>();
@@ -105,10 +107,13 @@ export class ApiKeyStore implements KeyStore {
   /**
    * Opens (creating `dirname(path)` with mode 0700 if missing) and loads the
    * store. Throws `STORE_CORRUPT` or `STORE_UNREADABLE` rather than start
-   * with an empty store over a file it cannot read.
+   * with an empty store over a file it cannot read, `STORE_UNWRITABLE` when
+   * the directory cannot be made.
    */
   static async open(path: string, options: ApiKeyStoreOptions = {}): Promise<ApiKeyStore> {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+      throw unwritable(path, error);
+    });
     return new ApiKeyStore(path, loadSnapshot(path), options);
   }
 
@@ -117,6 +122,7 @@ export class ApiKeyStore implements KeyStore {
     this.#clock = options.clock ?? Date.now;
     this.#lock = options.lock ?? {};
     this.#onFlushError = options.onFlushError ?? warnFlushFailed;
+    this.#onReloadProblem = options.onReloadProblem ?? warnReloadFailed;
     this.#snapshot = snapshot;
     this.#checkedAt = this.#clock();
     const clock = this.#clock;
@@ -263,14 +269,17 @@ export class ApiKeyStore implements KeyStore {
       return;
     }
     this.#checkedAt = at;
+    let failure: GateError | undefined;
     try {
       const stamp = statStampSync(this.path);
       if (!sameStamp(stamp, this.#snapshot.stamp)) this.#install(loadSnapshot(this.path));
-      this.#failure = undefined;
     } catch (error) {
-      this.#failure = error instanceof GateError ? error : unreadable(this.path, error);
-      throw this.#failure;
+      failure = error instanceof GateError ? error : unreadable(this.path, error);
     }
+    // said once per change of state, not once per request
+    if (failure?.message !== this.#failure?.message) this.#onReloadProblem(failure ?? null);
+    this.#failure = failure;
+    if (failure !== undefined) throw failure;
   }
 
   #install(snapshot: Snapshot): void {
@@ -280,9 +289,14 @@ export class ApiKeyStore implements KeyStore {
     for (const id of this.#flushedAt.keys()) if (!ids.has(id)) this.#flushedAt.delete(id);
   }
 
-  /** Lock, read fresh, change, write durably, install; one at a time per instance. */
+  /**
+   * Lock, read fresh, change, write durably, install; one at a time per
+   * instance. A file that does not read is never written over; a failure to
+   * write (a full or read-only disk) is `STORE_UNWRITABLE` and leaves the file
+   * as it was.
+   */
   #mutate<T>(change: Change<T>): Promise<T> {
-    const run = (): Promise<T> =>
+    const locked = (): Promise<T> =>
       withFileLock(
         `${this.path}.lock`,
         async () => {
@@ -299,6 +313,10 @@ export class ApiKeyStore implements KeyStore {
         },
         this.#lock,
       );
+    const run = (): Promise<T> =>
+      locked().catch((error: unknown) => {
+        throw error instanceof GateError ? error : unwritable(this.path, error);
+      });
     const next = this.#queue.then(run, run);
     this.#queue = next.catch(() => undefined);
     return next;
@@ -333,14 +351,8 @@ function freezeUser({ name, groups, updatedAt }: UserRecord): UserRecord {
 }
 
 function loadSnapshot(path: string): Snapshot {
-  let read;
-  try {
-    read = readFileStampedSync(path);
-  } catch (error) {
-    throw unreadable(path, error);
-  }
-  if (read === null) return indexSnapshot({ version: 1, keys: [], users: [] }, null);
-  return indexSnapshot(parseStore(read.text, path), read.stamp);
+  const read = readStoreFile(path);
+  return read === null ? indexSnapshot({ version: 1, keys: [], users: [] }, null) : indexSnapshot(read.data, read.stamp);
 }
 
 function indexSnapshot(data: StoreData, stamp: FileStamp | null): Snapshot {
@@ -355,50 +367,10 @@ function indexSnapshot(data: StoreData, stamp: FileStamp | null): Snapshot {
   };
 }
 
-function parseStore(text: string, path: string): StoreData {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw corrupt(path, 'not valid JSON', error);
-  }
-  if (!isObject(value) || value.version !== 1) throw corrupt(path, 'expected {"version": 1, "keys": [...], "users": [...]}');
-  const { keys, users } = value;
-  if (!Array.isArray(keys) || !keys.every(isKeyRecord)) throw corrupt(path, '"keys" holds a malformed record');
-  if (!Array.isArray(users) || !users.every(isUserRecord)) throw corrupt(path, '"users" holds a malformed record');
-  return { version: 1, keys, users };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-const isString = (value: unknown): value is string => typeof value === 'string';
-const isDate = (value: unknown): value is string => isString(value) && !Number.isNaN(Date.parse(value));
-const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every(isString);
-
-// An unparseable expiresAt would never expire: reject the file instead.
-function isKeyRecord(value: unknown): value is ApiKeyRecord {
-  if (!isObject(value)) return false;
-  const { id, hash, owner, label, createdAt, expiresAt, lastUsedAt, scopes } = value;
-  return isString(id) && isString(hash) && /^[0-9a-f]{64}$/.test(hash) && isString(owner) && owner !== '' &&
-    isString(label) && isDate(createdAt) && (expiresAt === null || isDate(expiresAt)) &&
-    (lastUsedAt === null || isDate(lastUsedAt)) && isStrings(scopes);
-}
-
-function isUserRecord(value: unknown): value is UserRecord {
-  return isObject(value) && isString(value.name) && isStrings(value.groups) && isDate(value.updatedAt);
-}
-
-function corrupt(path: string, problem: string, cause?: unknown): GateError {
-  return new GateError('STORE_CORRUPT', `${path}: ${problem}; refusing to treat it as empty`, { cause });
-}
-
-function unreadable(path: string, cause: unknown): GateError {
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code ?? 'error';
-  return new GateError('STORE_UNREADABLE', `${path}: cannot read the API key store (${code})`, { cause });
-}
-
 function warnFlushFailed(error: unknown): void {
   process.emitWarning(`API key lastUsedAt not written: ${String(error)}`, 'ApiKeyStoreWarning');
+}
+
+function warnReloadFailed(problem: GateError | null): void {
+  if (problem !== null) process.emitWarning(`API keys refused until the store reads again: ${problem.message}`, 'ApiKeyStoreWarning');
 }

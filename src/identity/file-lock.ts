@@ -30,6 +30,16 @@ interface LockOwner {
   readonly nonce: string;
 }
 
+/** How often a lock this process could not remove is tried again. */
+const ORPHAN_RETRY_MS = 1_000;
+
+/**
+ * Nonces of locks this process holds no more but could not remove (the disk
+ * went read-only under it). Its pid lives, so no other process takes them
+ * over: this one does, as stale, and keeps trying to remove them meanwhile.
+ */
+const orphaned = new Set<string>();
+
 /** Runs `fn` while holding the lock file `lockPath`; always releases it. */
 export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
   const owner = await acquire(lockPath, options);
@@ -73,8 +83,13 @@ async function tryCreate(lockPath: string, owner: LockOwner): Promise<boolean> {
   }
   try {
     await file.writeFile(JSON.stringify(owner));
-  } finally {
     await file.close();
+  } catch (error) {
+    // A full disk lets the empty file be made but not written. Left behind,
+    // it would hold every writer off until it turns stale (`staleMs`).
+    await file.close().catch(() => undefined);
+    await unlink(lockPath).catch(() => undefined);
+    throw error;
   }
   return true;
 }
@@ -114,8 +129,10 @@ function parseOwner(text: string): LockOwner | null {
  * process that stalled (a paused VM, a sleeping laptop) could otherwise wake
  * and rename stale content over a newer write, bringing a revoked key back.
  * A holder on another host (a shared volume) can only be judged by age.
+ * This process's own orphans are stale to it alone.
  */
 function isStale(held: HeldLock, staleMs: number): boolean {
+  if (held.owner !== null && orphaned.has(held.owner.nonce)) return true;
   if (held.owner !== null && held.owner.host === hostname()) return !isAlive(held.owner.pid);
   const since = held.owner?.time ?? held.mtimeMs;
   return Date.now() - since > staleMs;
@@ -150,10 +167,39 @@ async function breakLock(lockPath: string, staleText: string): Promise<void> {
   await unlink(aside).catch(() => undefined);
 }
 
-/** Removes the lock only if it is still ours (it may have been taken over). */
+/**
+ * Removes the lock only if it is still ours (it may have been taken over).
+ * One that cannot be removed is orphaned and retried in the background: left
+ * as it is, it would hold every other writer off for as long as we live.
+ */
 async function release(lockPath: string, owner: LockOwner): Promise<void> {
-  const held = await inspect(lockPath).catch(() => null);
-  if (held?.owner?.nonce === owner.nonce) await unlink(lockPath).catch(() => undefined);
+  try {
+    const held = await inspect(lockPath);
+    if (held?.owner?.nonce === owner.nonce) await unlink(lockPath);
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+  }
+  orphaned.add(owner.nonce);
+  const retry = setInterval(() => {
+    void removeOrphan(lockPath, owner.nonce).then((done) => {
+      if (!done) return;
+      clearInterval(retry);
+      orphaned.delete(owner.nonce);
+    });
+  }, ORPHAN_RETRY_MS);
+  retry.unref();
+}
+
+/** True once the orphan is gone (or was taken over); breaks it as a stale lock, since this process may be taking it too. */
+async function removeOrphan(lockPath: string, nonce: string): Promise<boolean> {
+  try {
+    const held = await inspect(lockPath);
+    if (held?.owner?.nonce === nonce) await breakLock(lockPath, held.text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function describe(owner: LockOwner | null): string {

@@ -70,7 +70,10 @@ export async function startStack<H extends HopKind = 'none', U extends string = 
 ): Promise<Stack<H, U, I>> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
-    for (const step of stops.splice(0).reverse()) await step();
+    // Every step runs even when one throws (a gate whose disk went read-only must not leave the registry running).
+    const failures: unknown[] = [];
+    for (const step of stops.splice(0).reverse()) await step().catch((error: unknown) => void failures.push(error));
+    if (failures.length > 0) throw failures[0];
   };
   try {
     const registry = await startRegistry();
