@@ -37,7 +37,7 @@ export type JwtVerification =
 export interface TrustedIssuersOptions {
   /** Skew allowed on `exp` and `nbf`, 0–300 s. Default 60. */
   readonly clockToleranceSec?: number;
-  /** Timeout of each discovery and JWKS request. Default 5000. */
+  /** Bound on the issuer's metadata discovery (both well-known paths together), and on each JWKS request (jose's `timeoutDuration`). Default 5000. */
   readonly fetchTimeoutMs?: number;
   readonly now?: () => Date;
 }
@@ -237,8 +237,10 @@ async function discoverJwksUri(issuer: string, fetchFn: Fetch, timeoutMs: number
     `${url.origin}/.well-known/oauth-authorization-server${path}`,
   ];
   const statuses: string[] = [];
+  // One deadline for the whole discovery, bodies included: a slow first answer leaves the second less time.
+  const signal = AbortSignal.timeout(timeoutMs);
   for (const candidate of candidates) {
-    const init = { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } } as const;
+    const init = { redirect: 'manual', signal, headers: { accept: 'application/json' } } as const;
     const response = await fetchFn(candidate, init);
     if (response.status !== 200) {
       await response.body?.cancel();

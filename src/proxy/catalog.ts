@@ -3,8 +3,9 @@
  * (dist-spec "Listing Repositories": `n`, `last`, `Link`). zot cannot filter
  * for a user it does not know, so the gate reads the whole list and filters.
  */
-import { GateError } from '../errors.js';
-import type { Upstream } from './upstream.js';
+import { GateError, isGateError } from '../errors.js';
+import type { OciError } from '../http/oci-error.js';
+import { upstreamFailure, type Upstream } from './upstream.js';
 
 const PAGE = 1000;
 const MAX_PAGES = 1000;
@@ -27,6 +28,18 @@ export async function fetchCatalog(upstream: Upstream): Promise<string[]> {
     last = batch[batch.length - 1]!;
   }
   return names;
+}
+
+/**
+ * What the client is told when {@link fetchCatalog} failed: the registry's own
+ * refusal or garbage is a 502, a registry that cannot be reached or timed out
+ * is told as every other upstream failure (upstreamFailure).
+ */
+export function catalogFailure(error: unknown): OciError {
+  if (isGateError(error, 'UPSTREAM_CATALOG')) {
+    return { status: 502, code: 'UNAVAILABLE', message: 'the registry behind the gate could not list its repositories; retry later', reason: 'upstream-error', detail: { upstream: error.message } };
+  }
+  return upstreamFailure(error);
 }
 
 export interface CatalogPage {

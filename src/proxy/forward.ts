@@ -21,6 +21,7 @@ import { clientResponseHeaders, relativeLocation, upstreamRequestHeaders } from 
 import { guardManifestDelete } from './manifest-delete.js';
 import { guardManifestPut, type ManifestGuardDeps } from './manifest-guard.js';
 import type { UploadSessions } from './upload-sessions.js';
+import { upstreamFailure } from './upstream.js';
 
 export interface ForwardOptions extends ManifestGuardDeps {
   readonly uploads: UploadSessions;
@@ -43,17 +44,12 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
   const relay = new Relay(upstream.origin, { headersTimeoutMs: options.config().upstream.timeoutMs, bodyIdleMs: BODY_IDLE_MS });
   app.addHook('onClose', async () => relay.close());
 
-  /** The registry could not be asked or did not answer: 502 with an OCI body, on either path. */
+  /** The registry could not be asked or did not answer: 503, 504 or 502 with an OCI body (upstream.ts), on either path. */
   const upstreamFailed = (reply: FastifyReply, error: unknown) => {
     // A client that hung up aborts its upstream request too: that is not the registry failing.
     if (reply.raw.socket?.destroyed !== true) metrics.upstreamError();
     reply.request.log.warn({ err: error }, 'upstream request failed');
-    return sendOciError(reply.request, reply, {
-      status: 502,
-      code: 'UNAVAILABLE',
-      message: 'the registry behind the gate did not answer',
-      reason: 'upstream-error',
-    });
+    return sendOciError(reply.request, reply, upstreamFailure(error));
   };
 
   /**

@@ -36,7 +36,7 @@ export async function tagState(upstream: Upstream, repository: string, tag: stri
     }
     return { kind: 'unknown', detail: `upstream answered ${response.statusCode}` };
   } catch (error) {
-    return { kind: 'unknown', detail: (error as Error).message };
+    return { kind: 'unknown', detail: failureCode(error) };
   }
 }
 
@@ -95,6 +95,12 @@ export async function tagContent(upstream: Upstream, repository: string, tag: st
       : [];
     return { kind: 'present', digest, children };
   } catch (error) {
-    return { kind: 'unknown', detail: (error as Error).message };
+    return { kind: 'unknown', detail: failureCode(error) };
   }
+}
+
+/** What a client may learn of a failed lookup: the error's code, never its message (which names the registry's address). */
+function failureCode(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'request failed';
 }

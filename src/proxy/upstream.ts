@@ -1,31 +1,44 @@
 /**
  * The one connection pool to zot. Everything the gate sends upstream (proxied
- * requests, tag lookups, the catalog, readiness) goes through it.
+ * requests, tag lookups, the catalog, readiness) goes through it, and every
+ * failure to get an answer from it is told to the client by `upstreamFailure`.
  */
 import { Pool, type Dispatcher } from 'undici';
+import type { OciError } from '../http/oci-error.js';
 
 export interface Upstream {
   readonly origin: string;
   /** the dispatcher proxied requests use */
   readonly dispatcher: Dispatcher;
-  /** a request the gate makes on its own behalf; the body is always consumed or dumped by the caller */
+  /**
+   * A request the gate makes on its own behalf; the body is always consumed or
+   * dumped by the caller. Its headers must arrive, and its (small) body may
+   * stall, no longer than `upstream.timeout`, or `timeoutMs` when shorter.
+   */
   request(options: {
     method: 'GET' | 'HEAD' | 'PUT' | 'DELETE';
     path: string;
     headers?: Record<string, string | string[] | undefined>;
     body?: Buffer;
+    timeoutMs?: number;
   }): Promise<Dispatcher.ResponseData>;
   close(): Promise<void>;
 }
+
+/** undici's connect default; a shorter `upstream.timeout` bounds it too. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** An idle streamed body, not a slow one: a multi-GiB layer may take minutes in total. */
+const STREAM_IDLE_TIMEOUT_MS = 5 * 60_000;
 
 export function createUpstream(origin: string, timeoutMs: number): Upstream {
   const pool = new Pool(origin, {
     connections: 128,
     pipelining: 1,
     keepAliveTimeout: 60_000,
+    connectTimeout: Math.min(timeoutMs, CONNECT_TIMEOUT_MS),
+    // a registry that accepts the connection and never answers: the client gets a 504, the socket is closed
     headersTimeout: timeoutMs,
-    // an idle stream, not a slow one: a multi-GiB layer may take minutes in total
-    bodyTimeout: 5 * 60_000,
+    bodyTimeout: STREAM_IDLE_TIMEOUT_MS,
   });
   // undici closes the connection after every HEAD (undici#258) unless told not to; registries
   // answer HEAD without a body, so keep the connection (FIELD-NOTES pitfall 5).
@@ -35,7 +48,63 @@ export function createUpstream(origin: string, timeoutMs: number): Upstream {
   return {
     origin,
     dispatcher,
-    request: (options) => dispatcher.request({ ...options, headers: options.headers ?? {} }),
+    request: ({ timeoutMs: shorter, ...options }) => {
+      // The gate's own answers are small JSON: one stalled after its headers must not hold a
+      // request (or a repository's write lock, manifest-guard.ts) for the streaming idle limit.
+      const limit = Math.min(shorter ?? timeoutMs, timeoutMs);
+      return dispatcher.request({ ...options, headers: options.headers ?? {}, headersTimeout: limit, bodyTimeout: limit });
+    },
     close: () => pool.close(),
   };
+}
+
+/** No connection could be made: nothing reached the registry. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  // the pool is closing: the gate is shutting down
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
+const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/**
+ * What the client is told when a request to the registry failed, by undici's
+ * error code (reply-from wraps it: the code is then its `cause`'s):
+ * - 503 `upstream-unreachable`: no connection could be made (refused, no such
+ *   host, connect timeout) — the registry is down or restarting, nothing
+ *   reached it, and a retry later is the right move (RFC 9110 §15.6.4);
+ * - 504 `upstream-timeout`: connected, but no answer (or a stalled body of
+ *   the gate's own lookups) within `upstream.timeout` (§15.6.5);
+ * - 502 `upstream-error`: connected, and the answer broke off or could not
+ *   be read (socket closed or reset mid-request, a parse error) — the request
+ *   may have reached the registry (§15.6.3).
+ * The message names no address: `detail.upstream` carries the code for the operator.
+ */
+export function upstreamFailure(error: unknown): OciError {
+  const code = errorCode(error);
+  const detail = code === undefined ? {} : { detail: { upstream: code } };
+  if (code !== undefined && UNREACHABLE.has(code)) {
+    return { status: 503, code: 'UNAVAILABLE', message: 'the registry behind the gate cannot be reached; retry later', reason: 'upstream-unreachable', ...detail };
+  }
+  if (code !== undefined && TIMED_OUT.has(code)) {
+    return { status: 504, code: 'UNAVAILABLE', message: 'the registry behind the gate did not answer in time; retry later', reason: 'upstream-timeout', ...detail };
+  }
+  return { status: 502, code: 'UNAVAILABLE', message: 'the registry behind the gate broke off its answer; retry later', reason: 'upstream-error', ...detail };
+}
+
+/** The innermost system or undici error code along the `cause` chain. */
+function errorCode(error: unknown): string | undefined {
+  let found: string | undefined;
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    // reply-from's own wrappers (FST_REPLY_FROM_…) say less than what they wrap
+    if (typeof code === 'string' && !code.startsWith('FST_')) found = code;
+  }
+  return found;
 }

@@ -10,6 +10,12 @@ import type { OpenIdProvider } from '../config/types.js';
 import { GateError } from '../errors.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/**
+ * Seconds each request to the IdP may take: discovery, and — carried by the
+ * discovered configuration (openid-client's `timeout`) — the code exchange at
+ * the callback, userinfo and the ID token's JWKS. Only a login waits this long.
+ */
+export const IDP_TIMEOUT_SEC = 5;
 const MIN_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 30_000;
 
@@ -37,6 +43,11 @@ export class OidcClient {
     return this.#state;
   }
 
+  /** The configuration if discovery has already succeeded; never asks the IdP. */
+  discovered(): client.Configuration | null {
+    return this.#config;
+  }
+
   /**
    * The discovered configuration. While the IdP is unreachable this throws
    * `IDP_UNAVAILABLE` (503) at once, without a network call, until the
@@ -57,7 +68,7 @@ export class OidcClient {
       const { clientid, clientsecret } = await readCredentials(this.provider.credentialsFile);
       const issuer = new URL(this.provider.issuer);
       const config = await client.discovery(issuer, clientid, clientsecret, undefined, {
-        timeout: 5,
+        timeout: IDP_TIMEOUT_SEC,
         // http is accepted only for a loopback issuer (tests, the demo): config validation enforces it
         ...(issuer.protocol === 'http:' && LOOPBACK.has(issuer.hostname) ? { execute: [client.allowInsecureRequests] } : {}),
       });
@@ -74,6 +85,18 @@ export class OidcClient {
       throw unavailable(this.provider, detail, error);
     }
   }
+}
+
+/**
+ * True for a failure of the IdP rather than of the login: no answer within
+ * {@link IDP_TIMEOUT_SEC}, no connection (fetch's `TypeError: fetch failed`),
+ * or a 5xx (a proxy in front of a down IdP). The user can only retry later.
+ */
+export function isIdpUnreachable(error: unknown): boolean {
+  if (error instanceof TypeError && error.message === 'fetch failed') return true;
+  if (error instanceof client.ClientError && (error.code === 'OAUTH_TIMEOUT' || error.code === 'OAUTH_ABORT')) return true;
+  const status = error instanceof client.ResponseBodyError ? error.status : error instanceof client.ClientError && error.cause instanceof Response ? error.cause.status : 0;
+  return status >= 500;
 }
 
 function unavailable(provider: OpenIdProvider, detail: string, cause?: unknown): GateError {

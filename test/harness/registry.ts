@@ -15,6 +15,18 @@ export interface Registry {
   readonly port: number;
   /** The storage root directory (storage.filesystem.rootdirectory). */
   readonly root: string;
+  /**
+   * Stops the registry process by PID (SIGTERM: distribution without
+   * `http.draintimeout` exits at once, cutting open connections), keeping its
+   * storage, config and port for {@link Registry.restart}. Idempotent.
+   */
+  halt(): Promise<void>;
+  /**
+   * Starts the registry again (halting it first if it runs) on the same port,
+   * with the same config (and HTTP secret) and storage, and waits until
+   * `GET /v2/` answers 200. Rejects when the port was taken meanwhile.
+   */
+  restart(): Promise<void>;
   /** Stops the registry by PID and removes its directory. */
   stop(): Promise<void>;
 }
@@ -36,20 +48,28 @@ export async function startRegistry(): Promise<Registry> {
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       await writeFile(configPath, registryConfig(root, port));
-      const proc = await startProcess('docker-registry', ['serve', configPath]);
       const url = `http://127.0.0.1:${port}`;
+      let proc: ManagedProcess | null;
       try {
-        await waitForUrl(proc, `${url}/v2/`);
+        proc = await serve(configPath, url);
       } catch (error) {
-        await proc.stop();
-        if (attempt < ATTEMPTS && lostPort(proc)) continue;
+        if (attempt < ATTEMPTS && error instanceof LostPort) continue;
         throw error;
       }
+      const halt = async (): Promise<void> => {
+        const running = proc;
+        proc = null;
+        await running?.stop();
+      };
+      const restart = async (): Promise<void> => {
+        await halt();
+        proc = await serve(configPath, url);
+      };
       const stop = async (): Promise<void> => {
-        await proc.stop();
+        await halt();
         await removeDir(dir);
       };
-      return { url, host: `127.0.0.1:${port}`, port, root, stop };
+      return { url, host: `127.0.0.1:${port}`, port, root, halt, restart, stop };
     }
   } catch (error) {
     await removeDir(dir);
@@ -57,8 +77,20 @@ export async function startRegistry(): Promise<Registry> {
   }
 }
 
-function lostPort(proc: ManagedProcess): boolean {
-  return proc.stderr().includes('address already in use');
+/** The registry could not bind its port: another process holds it. */
+class LostPort extends Error {}
+
+/** Starts `docker-registry serve` on `configPath` and waits until `GET url/v2/` answers 200. */
+async function serve(configPath: string, url: string): Promise<ManagedProcess> {
+  const proc = await startProcess('docker-registry', ['serve', configPath]);
+  try {
+    await waitForUrl(proc, `${url}/v2/`);
+    return proc;
+  } catch (error) {
+    await proc.stop();
+    if (proc.stderr().includes('address already in use')) throw new LostPort(`${url}: port taken`, { cause: error });
+    throw error;
+  }
 }
 
 // JSON strings are valid YAML scalars, so paths need no YAML escaping.

@@ -18,7 +18,7 @@ const OPEN = { repositories: { '**': { anonymousPolicy: ['read'] } } };
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const BLOB_PATH = `/v2/scripted/blobs/${DIGEST}`;
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
-const unavailable = { errors: [{ code: 'UNAVAILABLE', message: 'the registry behind the gate did not answer', detail: { reason: 'upstream-error' } }] };
+const failure = (message: string, reason: string, upstream: string) => ({ errors: [{ code: 'UNAVAILABLE', message, detail: { reason, upstream } }] });
 
 describe('blob GETs from the real registry', () => {
   let registry: Registry;
@@ -199,12 +199,12 @@ describe('blob GETs from a scripted upstream', () => {
     expect(scripted.connections).toHaveLength(2);
   });
 
-  it('answers 502 with an OCI body when the registry says nothing within upstream.timeout', async () => {
+  it('answers 504 with an OCI body when the registry says nothing within upstream.timeout', async () => {
     scripted.script = () => undefined;
     const started = performance.now();
     const response = await send(gate.url, { path: BLOB_PATH });
-    expect(response.status).toBe(502);
-    expect(response.json()).toEqual(unavailable);
+    expect(response.status).toBe(504);
+    expect(response.json()).toEqual(failure('the registry behind the gate did not answer in time; retry later', 'upstream-timeout', 'UND_ERR_HEADERS_TIMEOUT'));
     expect(performance.now() - started).toBeGreaterThanOrEqual(900);
     expect(performance.now() - started).toBeLessThan(3000);
   });
@@ -254,13 +254,13 @@ describe('blob GETs from a scripted upstream', () => {
   });
 });
 
-it('answers 502 with an OCI body when nothing listens on the upstream port', async () => {
+it('answers 503 with an OCI body when nothing listens on the upstream port', async () => {
   const port = await freePort();
   const gate = await startGate({ upstream: `http://127.0.0.1:${port}`, accessControl: OPEN });
   try {
     const response = await send(gate.url, { path: BLOB_PATH });
-    expect(response.status).toBe(502);
-    expect(response.json()).toEqual(unavailable);
+    expect(response.status).toBe(503);
+    expect(response.json()).toEqual(failure('the registry behind the gate cannot be reached; retry later', 'upstream-unreachable', 'ECONNREFUSED'));
   } finally {
     await gate.stop();
   }
