@@ -5,11 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config/types.js';
+import { AuthThrottling } from './http/auth-throttling.js';
+import { bodyDeadline } from './http/body-deadline.js';
+import { CONNECTION_BOUNDS, serverTimeouts, type ConnectionBounds } from './http/connection-bounds.js';
 import { gateHook } from './http/gate.js';
 import { healthRoutes } from './http/health.js';
 import { sendOciError } from './http/oci-error.js';
 import cookie from '@fastify/cookie';
 import type { KeyStore } from './identity/apikey-store.js';
+import { storeFailure } from './identity/apikey-file.js';
 import { GateTokens } from './identity/gate-tokens.js';
 import { TrustedIssuers } from './identity/trusted-issuers.js';
 import type { TrustedJwtVerifier } from './identity/resolve.js';
@@ -37,6 +41,8 @@ export interface ServerDeps {
   /** verifies JWTs from `auth.trustedIssuers` (keyless CI) */
   readonly trusted?: TrustedJwtVerifier;
   readonly now?: () => Date;
+  /** how long a client may stall (slowloris); CONNECTION_BOUNDS unless a test shortens them */
+  readonly bounds?: ConnectionBounds;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -57,7 +63,10 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   // Opened once: a changed audit.file takes a restart, not a SIGHUP.
   const audit = await AuditLog.open(config.audit.file);
   const upstream = observeUpstream(deps.upstream, metrics);
+  const bounds = deps.bounds ?? CONNECTION_BOUNDS;
   const app = Fastify({
+    // Headers, idle keep-alive, stalled sockets; never the length of a transfer that keeps moving.
+    ...serverTimeouts(bounds),
     loggerInstance: deps.logger,
     // One line per request, written by the onResponse hook below with the decision in it.
     logController: new LogController({ disableRequestLogging: true }),
@@ -75,6 +84,10 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     },
   });
 
+  // Bodies read whole (manifests, the gate's own routes) must arrive in time; see body-deadline.ts.
+  const deadline = bodyDeadline(bounds.bodyMs);
+  app.addHook('onRequest', deadline.onRequest);
+  app.addHook('preParsing', deadline.preParsing);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -97,14 +110,20 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   observeRequests(app, { metrics, audit, now });
   app.addHook('onClose', async () => audit.close());
 
-  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number; reason?: string }, request, reply) => {
+    // The key store could not be read or written: the operator's problem, said without a path (apikey-file.ts).
+    const store = storeFailure(error);
+    if (store !== null) {
+      request.log.error({ err: error }, 'API key store failed');
+      return sendOciError(request, reply, { status: 503, code: 'UNAVAILABLE', message: `${store.problem}; retry later`, reason: store.reason });
+    }
     const status = error.statusCode ?? 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    sendOciError(request, reply, {
+    return sendOciError(request, reply, {
       status: status >= 400 && status < 600 ? status : 500,
       code: status < 500 ? 'UNSUPPORTED' : 'UNAVAILABLE',
       message: status < 500 ? error.message : 'internal error',
-      reason: status < 500 ? 'bad-request' : 'internal-error',
+      reason: status < 500 ? (error.reason ?? 'bad-request') : 'internal-error',
     });
   });
   app.setNotFoundHandler((request, reply) => {
@@ -122,20 +141,22 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   healthRoutes(app, upstream, providers);
   loginRoutes(app, { config: () => current, providers, sessions, setUserGroups: (user, groups) => deps.apiKeys.setUserGroups(user, groups) });
   await app.register(accountPlugin, { config: () => current, providers, sessions, keys: deps.apiKeys, now });
-  await app.register(apikeyRoutes, { config: () => current, apiKeys: deps.apiKeys, sessions, now });
+  // One throttle for every place that checks credentials: failures count across them.
+  const throttle = new AuthThrottling(metrics, now);
+  await app.register(apikeyRoutes, { config: () => current, apiKeys: deps.apiKeys, sessions, now, throttle });
 
   const gateTokens = await GateTokens.open(config.dataDir);
   // Built once: trusted issuers (and their key caches) change with a restart, not a SIGHUP.
   const trusted = deps.trusted ?? (config.auth.trustedIssuers.length > 0 ? new TrustedIssuers(config.auth.trustedIssuers) : undefined);
-  tokenEndpoint(app, { config: () => current, apiKeys: deps.apiKeys, gateTokens, now, ...(trusted ? { trusted } : {}) });
+  tokenEndpoint(app, { config: () => current, apiKeys: deps.apiKeys, gateTokens, now, throttle, ...(trusted ? { trusted } : {}) });
 
-  metricsEndpoint(app, { config: () => current, metrics, apiKeys: deps.apiKeys, gateTokens, sessions, now, ...(trusted ? { trusted } : {}) });
+  metricsEndpoint(app, { config: () => current, metrics, apiKeys: deps.apiKeys, gateTokens, sessions, now, throttle, ...(trusted ? { trusted } : {}) });
 
   const shared = { config: () => current, upstream, locks: new TagLocks(), uploads: new UploadSessions(), sessions };
   await app.register(forwardPlugin, {
     ...shared,
     metrics,
-    onRequest: gateHook({ ...shared, apiKeys: deps.apiKeys, gateTokens, now, ...(trusted ? { trusted } : {}) }),
+    onRequest: gateHook({ ...shared, apiKeys: deps.apiKeys, gateTokens, now, throttle, ...(trusted ? { trusted } : {}) }),
   });
 
   app.decorate('reloadConfig', (next: Config) => {

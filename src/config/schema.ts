@@ -95,6 +95,20 @@ export const ConfigFileSchema = Type.Object(
           realm: Type.Optional(Type.String()),
           challenge: Type.Optional(Type.Union([Type.Literal('bearer'), Type.Literal('basic')])),
           failDelay: Type.Optional(Type.Number({ minimum: 0, maximum: 60 })),
+          // zot-gate's own: failed-authentication throttling (identity/auth-throttle.ts)
+          throttle: Type.Optional(
+            Type.Object(
+              {
+                window: Type.Optional(Type.String()),
+                delayAfter: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+                maxFailures: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+                usernameMaxFailures: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+                lockFor: Type.Optional(Type.String()),
+                maxLockFor: Type.Optional(Type.String()),
+              },
+              strict,
+            ),
+          ),
           openid: Type.Optional(
             Type.Object(
               {

@@ -5,7 +5,7 @@
 import { accessSync, constants } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { globProblem } from '../policy/glob.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 import type { Problems } from './problems.js';
 import type { ConfigFile } from './schema.js';
 import type { ClaimMapping, Config } from './types.js';
@@ -42,6 +42,7 @@ export const SEMANTIC_CHECKS: readonly Check[] = [
     if (auth.apikey?.maxLifetime !== undefined) checkDuration(problems, ['auth', 'apikey', 'maxLifetime'], auth.apikey.maxLifetime);
     if (auth.session?.maxAge !== undefined) checkDuration(problems, ['auth', 'session', 'maxAge'], auth.session.maxAge);
   },
+  (file, _source, problems) => checkThrottle(file.auth?.throttle ?? {}, problems),
   (file, source, problems) => {
     const openid = file.auth?.openid;
     for (const [id, provider] of Object.entries(openid?.providers ?? {})) {
@@ -87,6 +88,24 @@ function checkAccessControl(ac: ConfigFile['accessControl'], problems: Problems)
   (ac.metrics?.anonymousPolicy ?? []).forEach((action, i) => {
     if (action !== 'read') problems.add(['accessControl', 'metrics', 'anonymousPolicy', i], `"${action}" is not allowed; metrics are only read`, 'enum');
   });
+}
+
+/** The defaults of `auth.throttle`: generous for clients that retry a stale key, still a bound on guessing. */
+export const THROTTLE_DEFAULTS = { window: '10m', delayAfter: 5, maxFailures: 30, usernameMaxFailures: 60, lockFor: '1m', maxLockFor: '1h' } as const;
+
+function checkThrottle(throttle: NonNullable<NonNullable<ConfigFile['auth']>['throttle']>, problems: Problems): void {
+  const at: Path = ['auth', 'throttle'];
+  const durations = { window: throttle.window, lockFor: throttle.lockFor, maxLockFor: throttle.maxLockFor };
+  for (const [field, text] of Object.entries(durations)) {
+    if (text === undefined) continue;
+    checkDuration(problems, [...at, field], text);
+    if (parseDuration(text) === 0) problems.add([...at, field], 'must be longer than 0s', 'positive');
+  }
+  const lockFor = parseDuration(throttle.lockFor ?? THROTTLE_DEFAULTS.lockFor);
+  const maxLockFor = parseDuration(throttle.maxLockFor ?? THROTTLE_DEFAULTS.maxLockFor);
+  if (lockFor !== null && maxLockFor !== null && maxLockFor < lockFor) {
+    problems.add([...at, 'maxLockFor'], `must not be shorter than lockFor (${formatDuration(lockFor)})`, 'range');
+  }
 }
 
 function checkPolicy(problems: Problems, at: Path, policy: { actions: string[]; conditions?: unknown[] }): void {
@@ -152,6 +171,18 @@ function claimMapping(mapping: { username?: string; groups?: string } | undefine
   return { username: mapping?.username ?? 'email', groups: mapping?.groups ?? 'groups' };
 }
 
+function throttleOf(throttle: NonNullable<NonNullable<ConfigFile['auth']>['throttle']>): Config['auth']['throttle'] {
+  const ms = (text: string | undefined, fallback: string) => parseDuration(text ?? fallback) as number;
+  return {
+    windowMs: ms(throttle.window, THROTTLE_DEFAULTS.window),
+    delayAfter: throttle.delayAfter ?? THROTTLE_DEFAULTS.delayAfter,
+    maxFailures: throttle.maxFailures ?? THROTTLE_DEFAULTS.maxFailures,
+    usernameMaxFailures: throttle.usernameMaxFailures ?? THROTTLE_DEFAULTS.usernameMaxFailures,
+    lockForMs: ms(throttle.lockFor, THROTTLE_DEFAULTS.lockFor),
+    maxLockForMs: ms(throttle.maxLockFor, THROTTLE_DEFAULTS.maxLockFor),
+  };
+}
+
 /** Applies defaults; only called on a file without problems. Relative paths are relative to the config file. */
 export function normalize(file: ConfigFile, source: string): Config {
   const auth = file.auth ?? {};
@@ -168,6 +199,7 @@ export function normalize(file: ConfigFile, source: string): Config {
       realm: auth.realm ?? 'zot',
       challenge: auth.challenge ?? 'bearer',
       failDelayMs: Math.round((auth.failDelay ?? 1) * 1000),
+      throttle: throttleOf(auth.throttle ?? {}),
       apikeyMaxLifetimeMs: maxLifetime === undefined ? null : parseDuration(maxLifetime),
       sessionMaxAgeMs: parseDuration(auth.session?.maxAge ?? '2h') ?? 7_200_000,
       openid:

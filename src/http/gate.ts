@@ -19,13 +19,14 @@ import { requirementOf } from '../registry/requirements.js';
 import { scopeOf } from '../registry/scope.js';
 import { publicOrigin, serviceOf } from '../proxy/forwarded.js';
 import type { ParsedRequest, RegistryRoute, Requirement } from '../registry/types.js';
-import { fetchCatalog, paginate } from '../proxy/catalog.js';
+import { catalogFailure, fetchCatalog, paginate } from '../proxy/catalog.js';
 import type { ManifestDelete } from '../proxy/manifest-delete.js';
 import type { ManifestGuardDeps, ManifestWrite } from '../proxy/manifest-guard.js';
 import type { UploadSessions } from '../proxy/upload-sessions.js';
 import { noteAuthFailure, noteDecision, noteIdentity, noteRegistry } from '../observability/observation.js';
 import { mgmtAnswer } from '../sso/mgmt.js';
 import type { Sessions } from '../sso/sessions.js';
+import type { AuthThrottling } from './auth-throttling.js';
 import { isZotUi, sendOciError, type Challenge } from './oci-error.js';
 import { refusal } from './refusal.js';
 
@@ -53,6 +54,7 @@ export interface AuthDeps {
   readonly trusted?: TrustedJwtVerifier;
   readonly sessions: Sessions;
   readonly now: () => Date;
+  readonly throttle: AuthThrottling;
 }
 
 export interface GateDeps extends ManifestGuardDeps, AuthDeps {
@@ -168,8 +170,8 @@ export function gateHook(deps: GateDeps) {
 /**
  * The request's one identity (DESIGN.md "Identity"), noted for metrics and
  * the audit trail. Refused credentials are answered here — 401 with
- * `challenge`, or 503 when a trusted issuer's keys cannot be fetched — and
- * give null.
+ * `challenge`, 503 when a trusted issuer's keys cannot be fetched, 429 when
+ * failures locked the client (auth-throttling.ts) — and give null.
  */
 export async function authenticate(
   request: FastifyRequest,
@@ -179,6 +181,7 @@ export async function authenticate(
   challenge: () => Challenge,
 ): Promise<Identity | null> {
   const credentials = parseAuthorization(request.raw.rawHeaders);
+  if (deps.throttle.refuseLocked(request, reply, credentials) !== null) return null;
   const resolution = credentials.ok
     ? await resolveIdentity(credentials.credentials, {
         ...deps,
@@ -189,8 +192,8 @@ export async function authenticate(
   if (!resolution.ok) {
     noteAuthFailure(request, resolution.reason);
     request.log.info({ authFailure: resolution.reason, ...('detail' in resolution ? { detail: resolution.detail } : {}) }, 'authentication failed');
-    // zot's failDelay: slow down guessing, on failures only.
-    if (config.auth.failDelayMs > 0) await new Promise((r) => setTimeout(r, config.auth.failDelayMs));
+    // zot's failDelay, growing with repeated failures, or a lock: on failures only.
+    if ((await deps.throttle.failed(request, reply, credentials, resolution.reason, config)) !== null) return null;
     if (resolution.reason === 'issuer-unavailable') {
       const error = { status: 503, code: 'UNAVAILABLE', message: 'the issuer of this token cannot be reached to check it; retry later', reason: resolution.reason } as const;
       sendOciError(request, reply, error);
@@ -201,6 +204,7 @@ export async function authenticate(
     sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message, reason }, challenge());
     return null;
   }
+  deps.throttle.succeeded(request, credentials);
   const identity = resolution.identity.kind === 'anonymous' ? await sessionIdentity(request, deps.sessions) : resolution.identity;
   noteIdentity(request, identity);
   return identity;
@@ -258,7 +262,14 @@ async function answerCatalog(
 ): Promise<FastifyReply> {
   const n = parsed.query.find(([k]) => k === 'n')?.[1];
   const last = parsed.query.find(([k]) => k === 'last')?.[1] ?? null;
-  const page = paginate((await fetchCatalog(deps.upstream)).filter(readable), n === undefined ? null : Number(n), last);
+  let names: string[];
+  try {
+    names = await fetchCatalog(deps.upstream);
+  } catch (error) {
+    request.log.warn({ err: error }, 'catalog not read from the registry');
+    return sendOciError(request, reply, catalogFailure(error));
+  }
+  const page = paginate(names.filter(readable), n === undefined ? null : Number(n), last);
   request.gateReason = 'catalog-filtered';
   noteDecision(request, 'read', { allow: true, reason: 'catalog-filtered' });
   if (page.link !== null) reply.header('link', page.link);

@@ -6,6 +6,9 @@
  * `docker login` check rejects a wrong password. Tokens name the identity
  * only; policy is evaluated on every request.
  *
+ * Failed credentials are throttled (auth-throttling.ts): a locked client
+ * gets 429 with `Retry-After`, before its credentials are checked.
+ *
  * containerd first POSTs the OAuth2 form and falls back to this GET on
  * 400/401/404/405: the POST is answered 405, never with an anonymous token.
  */
@@ -16,6 +19,7 @@ import type { GateTokens } from '../identity/gate-tokens.js';
 import { resolveIdentity, type ApiKeyVerifier, type TrustedJwtVerifier } from '../identity/resolve.js';
 import { noteAuthFailure, noteIdentity } from '../observability/observation.js';
 import { serviceOf } from '../proxy/forwarded.js';
+import type { AuthThrottling } from './auth-throttling.js';
 import { challengeFor } from './gate.js';
 import { sendOciError } from './oci-error.js';
 
@@ -25,6 +29,7 @@ export interface TokenDeps {
   readonly gateTokens: GateTokens;
   readonly trusted?: TrustedJwtVerifier;
   readonly now: () => Date;
+  readonly throttle: AuthThrottling;
 }
 
 export function tokenEndpoint(app: FastifyInstance, deps: TokenDeps): void {
@@ -32,6 +37,8 @@ export function tokenEndpoint(app: FastifyInstance, deps: TokenDeps): void {
     const config = deps.config();
     const service = serviceOf(request, config);
     const credentials = parseAuthorization(request.raw.rawHeaders);
+    const locked = deps.throttle.refuseLocked(request, reply, credentials);
+    if (locked !== null) return locked;
     // A Bearer token is not a credential for getting a token: only Basic (or nothing) is.
     const usable = credentials.ok && credentials.credentials.kind !== 'bearer' ? credentials.credentials : null;
     const resolution = usable === null ? null : await resolveIdentity(usable, { ...deps, maxKeyLifetimeMs: config.auth.apikeyMaxLifetimeMs, service });
@@ -39,7 +46,17 @@ export function tokenEndpoint(app: FastifyInstance, deps: TokenDeps): void {
       const failure = resolution?.reason ?? (credentials.ok ? 'bearer-at-token-endpoint' : credentials.reason);
       noteAuthFailure(request, failure);
       request.log.info({ authFailure: failure }, 'token refused');
-      if (config.auth.failDelayMs > 0) await new Promise((r) => setTimeout(r, config.auth.failDelayMs));
+      const throttled = await deps.throttle.failed(request, reply, credentials, failure, config);
+      if (throttled !== null) return throttled;
+      // The issuer's keys could not be fetched: the token may be good, so no 401 ("wrong password"), as gate.ts answers.
+      if (failure === 'issuer-unavailable') {
+        return sendOciError(request, reply, {
+          status: 503,
+          code: 'UNAVAILABLE',
+          message: 'the issuer of this token cannot be reached to check it; retry later',
+          reason: failure,
+        });
+      }
       return sendOciError(
         request,
         reply,
@@ -47,6 +64,7 @@ export function tokenEndpoint(app: FastifyInstance, deps: TokenDeps): void {
         challengeFor(request, { ...config, auth: { ...config.auth, challenge: 'basic' } }),
       );
     }
+    deps.throttle.succeeded(request, credentials);
     const identity = resolution.identity;
     noteIdentity(request, identity);
     const issued = await deps.gateTokens.issue(identity, service, deps.now());

@@ -3,7 +3,7 @@
  * gate noted about a request (observation.ts), its method and final status.
  *
  * - a handler's own note (login, logout, key changes) is the event;
- * - every 401 or 403 the gate rendered itself, and every denied decision
+ * - every 401, 403 or 429 (a throttled client) the gate rendered itself, and every denied decision
  *   (an upload session that is someone else's answers 404), is a `refusal` —
  *   except the `/v2/` challenge to a client that sent no credentials, which is
  *   how every client starts the token flow (DESIGN "Registry tokens"), not a
@@ -22,6 +22,8 @@ import type { Observation } from './observation.js';
 /** An audit event but for what the request adds itself (time, client, request id). */
 export type AuditFacts = Omit<AuditEvent, 'time' | 'client' | 'requestId'>;
 
+const REFUSALS: ReadonlySet<number> = new Set([401, 403, 429]);
+
 export function auditFactsOf(observation: Observation, method: string, status: number): AuditFacts | null {
   const { audit, error, decision, registry, authFailure } = observation;
   if (audit !== undefined) {
@@ -29,7 +31,7 @@ export function auditFactsOf(observation: Observation, method: string, status: n
   }
   const parsed = registry === undefined || registry === 'invalid' ? undefined : registry;
   const challenge = parsed?.route.kind === 'base' && authFailure === undefined;
-  const refused = (error !== undefined && (error.status === 401 || error.status === 403)) || decision?.allow === false;
+  const refused = (error !== undefined && REFUSALS.has(error.status)) || decision?.allow === false;
   if (refused && !challenge) {
     const reason = authFailure ?? (decision?.allow === false ? decision.reason : error?.reason) ?? 'refused';
     return facts(observation, 'refusal', method, status, parsed, 'deny', reason);

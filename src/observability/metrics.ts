@@ -6,6 +6,7 @@
  * reasons the kebab-case literals the code decides with.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ThrottleScope } from '../identity/auth-throttle.js';
 import type { AuthMethod, ApiKeyRecord } from '../identity/types.js';
 import type { Action } from '../registry/types.js';
 import { processMetrics } from './process-metrics.js';
@@ -67,6 +68,8 @@ export class GateMetrics {
   readonly #sent = this.#counter('zot_gate_bytes_sent_total', 'Response body bytes streamed through the gate from the registry.', []);
   readonly #uploads = new Gauge({ name: 'zot_gate_uploads_in_flight', help: 'Blob upload requests being streamed to the registry now.', registers: [this.#own] });
   readonly #immutable = this.#counter('zot_gate_immutability_refusals_total', 'Overwrites and deletes refused because an immutableTags rule freezes the tag, by action.', ['action']);
+  readonly #throttled = this.#counter('zot_gate_auth_throttled_total', 'Requests with credentials answered 429 because failed authentications locked their client address or username, by scope.', ['scope']);
+  readonly #locks = this.#counter('zot_gate_auth_locks_total', 'Locks started by too many failed authentications, by scope (address|username).', ['scope']);
 
   constructor(options: MetricsOptions = {}) {
     const countKeys = options.countKeys;
@@ -86,6 +89,10 @@ export class GateMetrics {
     // Series that rate() and alerts look for exist from the start, at zero.
     for (const kind of ['network', 'server-error'] satisfies UpstreamErrorKind[]) this.#upstreamErrors.inc({ kind }, 0);
     for (const action of ['update', 'delete'] satisfies Action[]) this.#immutable.inc({ action }, 0);
+    for (const scope of ['address', 'username'] satisfies ThrottleScope[]) {
+      this.#throttled.inc({ scope }, 0);
+      this.#locks.inc({ scope }, 0);
+    }
     this.#all = Registry.merge([processMetrics(), this.#own]);
   }
 
@@ -110,6 +117,16 @@ export class GateMetrics {
   /** One authentication: `failure` is the AuthFailure that refused it, absent when it succeeded. */
   auth(method: AuthLabel, failure?: string): void {
     this.#auth.inc(failure === undefined ? { method, result: 'ok' } : { method, result: 'fail', reason: failure });
+  }
+
+  /** A request refused 429 by a lock on its client address or username. */
+  throttled(scope: ThrottleScope): void {
+    this.#throttled.inc({ scope });
+  }
+
+  /** A lock started by too many failed authentications. */
+  locked(scope: ThrottleScope): void {
+    this.#locks.inc({ scope });
   }
 
   /** An upstream answer's latency to its headers; a 5xx also counts as a server error. */

@@ -18,7 +18,7 @@ import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { clientOrigin, forwardedFor } from './forwarded.js';
 import type { TagLocks } from './tag-locks.js';
 import { tagState } from './tag-state.js';
-import type { Upstream } from './upstream.js';
+import { upstreamFailure, type Upstream } from './upstream.js';
 
 /** OCI dist-spec: registries SHOULD accept manifests up to 4 MiB; larger are refused, not buffered. */
 export const MANIFEST_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -102,8 +102,16 @@ export async function relayToUpstream(
   const headers = upstreamRequestHeaders(request.headers, forwarded);
   if (body === undefined) delete headers['content-length'];
   else headers['content-length'] = String(body.length);
-  const response = await deps.upstream.request({ method, path, headers, ...(body === undefined ? {} : { body }) });
-  const payload = Buffer.from(await response.body.arrayBuffer());
+  let response: Awaited<ReturnType<Upstream['request']>>;
+  let payload: Buffer;
+  try {
+    response = await deps.upstream.request({ method, path, headers, ...(body === undefined ? {} : { body }) });
+    payload = Buffer.from(await response.body.arrayBuffer());
+  } catch (error) {
+    // The write may or may not have reached the registry; the client is told which failure it was (upstream.ts) and retries.
+    request.log.warn({ err: error }, 'upstream request failed');
+    return sendOciError(request, reply, upstreamFailure(error));
+  }
   const origins = [deps.upstream.origin, clientOrigin(request)];
   return reply.code(response.statusCode).headers(clientResponseHeaders(response.headers, origins)).send(payload);
 }

@@ -11,6 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
+import { storeFailure } from '../identity/apikey-file.js';
 import type { KeyStore } from '../identity/apikey-store.js';
 import type { ApiKeyRecord } from '../identity/types.js';
 import { keyCreated, keyRevoked, loggedOut } from '../observability/account-events.js';
@@ -21,7 +22,7 @@ import { globProblem } from '../policy/glob.js';
 import { accountPage, expiryChoices, signedOutPage, type AccountView, type NewKeyForm } from './account-page.js';
 import { sameOriginForm } from '../policy/form-origin.js';
 import { callerOf } from './caller.js';
-import { messagePage } from './html.js';
+import { messagePage, sendPage } from './html.js';
 import { publicOrigin } from '../proxy/forwarded.js';
 import { endSessionUrl } from './login-routes.js';
 import type { OidcClient } from './oidc-client.js';
@@ -47,15 +48,6 @@ const FORM_LIMIT = 64 * 1024;
 const MAX_LABEL = 100;
 const MAX_SCOPES = 20;
 const CONTROL = /[\u0000-\u001f\u007f]/;
-// The page needs nothing but its inline style and same-origin forms; it must never be framed
-// (its buttons revoke keys: clickjacking).
-const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'same-origin',
-};
 
 export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Promise<void> {
   // Only HTML forms post here: no JSON, no text, so no other body reaches these handlers.
@@ -92,7 +84,17 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
     const form: NewKeyForm = { label: body.get('label') ?? '', expires: body.get('expires') ?? '', scopes: body.get('scopes') ?? '' };
     const checked = readNewKey(form, deps.config().auth.apikeyMaxLifetimeMs, deps.now());
     if (typeof checked === 'string') return page(reply, 400, await render(request, session, { refused: { problem: checked, form } }));
-    const { key, record } = await deps.keys.create({ owner: session.user, ...checked });
+    let created;
+    try {
+      created = await deps.keys.create({ owner: session.user, ...checked });
+    } catch (error) {
+      // The server's storage failed (a full or read-only disk, a bad store file); the page needs no store to say so.
+      const failure = storeFailure(error);
+      if (failure === null) throw error;
+      request.log.error({ user: session.user, problem: (error as Error).message }, 'api key not created');
+      return page(reply, 503, messagePage('No key was created', `The key could not be saved because ${failure.problem}. Try again later.`, { href: ACCOUNT, label: 'Back to your account' }));
+    }
+    const { key, record } = created;
     noteAudit(request, keyCreated(session.user, 'session', record));
     // The pre-audit-module line test/e2e/account.test.ts asserts; the event above supersedes it.
     request.log.info({ audit: 'apikey-create', user: session.user, keyId: record.id }, 'api key created');
@@ -202,5 +204,5 @@ function formOf(request: FastifyRequest): URLSearchParams {
 }
 
 function page(reply: FastifyReply, status: number, html: string): FastifyReply {
-  return reply.code(status).headers(PAGE_HEADERS).send(html);
+  return sendPage(reply, status, html);
 }

@@ -15,12 +15,16 @@
  * registry tokens and trusted JWTs are not resolved here, so they get a 401.
  * Responses carry `Cache-Control: no-store`: one of them holds a new key.
  * Authentication runs in `onRequest`, before the body is read, as zot's
- * middleware does: strangers learn nothing about body limits.
+ * middleware does: strangers learn nothing about body limits. Failed
+ * credentials are throttled as everywhere (http/auth-throttling.ts).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
+import type { AuthThrottling } from '../http/auth-throttling.js';
 import { sendOciError, type OciError } from '../http/oci-error.js';
+import { storeFailure } from '../identity/apikey-file.js';
 import type { KeyStore } from '../identity/apikey-store.js';
+import { parseAuthorization } from '../identity/credentials.js';
 import { ANONYMOUS } from '../identity/types.js';
 import { toZotApiKey } from '../identity/zot-shape.js';
 import { keyCreated, keyRevoked } from '../observability/account-events.js';
@@ -39,6 +43,7 @@ export interface ApiKeyRouteOptions {
   readonly apiKeys: KeyStore;
   readonly sessions: Sessions;
   readonly now: () => Date;
+  readonly throttle: AuthThrottling;
 }
 
 type UserCaller = Extract<Caller, { kind: 'session' | 'apikey' }>;
@@ -70,10 +75,15 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
   app.addHook('onRequest', async (request, reply) => {
     const config = options.config();
     const deps = { ...options, maxKeyLifetimeMs: config.auth.apikeyMaxLifetimeMs };
+    // Throttling keys on the same header callerOf reads: a locked client is refused before it is checked.
+    const credentials = parseAuthorization(request.raw.rawHeaders);
+    const locked = options.throttle.refuseLocked(request, reply, credentials);
+    if (locked !== null) return locked;
     const caller = await callerOf(request, deps, viaZotUi);
     if (caller.kind === 'refused') noteAuthFailure(request, caller.reason);
     else noteIdentity(request, caller.kind === 'anonymous' ? ANONYMOUS : caller.identity);
     if (caller.kind === 'session' || caller.kind === 'apikey') {
+      if (caller.kind === 'apikey') options.throttle.succeeded(request, credentials);
       callers.set(request, caller);
       return;
     }
@@ -83,8 +93,9 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
       return sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message: 'authentication required to manage API keys', reason: 'authentication-required' }, challenge);
     }
     request.log.info({ authFailure: caller.reason }, 'authentication failed');
-    // zot's failDelay: slow down guessing, on failures only.
-    if (config.auth.failDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.auth.failDelayMs));
+    // zot's failDelay, growing with repeated failures, or a lock: on failures only.
+    const throttled = await options.throttle.failed(request, reply, credentials, caller.reason, config);
+    if (throttled !== null) return throttled;
     return sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message: 'invalid credentials', reason: 'invalid-credentials' }, challenge);
   });
 
@@ -118,7 +129,17 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
       return sendOciError(request, reply, { status, code, message: grant.message, reason: grant.reason });
     }
     const user = caller.identity.name;
-    const { key, record } = await options.apiKeys.create({ owner: user, label: payload.label, expiresAt: grant.expiresAt, scopes: payload.scopes });
+    let created;
+    try {
+      created = await options.apiKeys.create({ owner: user, label: payload.label, expiresAt: grant.expiresAt, scopes: payload.scopes });
+    } catch (error) {
+      // The server's storage failed (a full or read-only disk, a bad store file): a 503 the client may retry; the path stays in the log.
+      const failure = storeFailure(error);
+      if (failure === null) throw error;
+      request.log.error({ user, problem: (error as Error).message }, 'api key not created');
+      return sendOciError(request, reply, { status: 503, code: 'UNAVAILABLE', message: `${failure.problem}; no key was created`, reason: failure.reason });
+    }
+    const { key, record } = created;
     request.gateReason = 'apikey-created';
     noteAudit(request, keyCreated(user, caller.identity.method, record));
     // The line test/integration/apikey-api.test.ts asserts, from before the audit module; the event above supersedes it.

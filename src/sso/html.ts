@@ -1,7 +1,10 @@
 /**
- * Server-rendered HTML for the gate's own pages: escaping and one calm
- * layout, readable without JavaScript. No front-end framework.
+ * Server-rendered HTML for the gate's own pages: escaping, one calm layout,
+ * readable without JavaScript (no front-end framework), and the one function
+ * that sends a page with its security headers.
  */
+import { createHash } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -73,6 +76,34 @@ button.small { padding: 3px 10px; font-size: 13px; }
 a.button { display: inline-block; padding: 6px 14px; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: #fff; text-decoration: none; }
 a.button.quiet { background: transparent; color: var(--accent); }
 `;
+
+/** CSP source for the stylesheet above, the only thing a page loads: no script, image, font or frame. */
+const STYLE_SOURCE = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+
+/**
+ * The headers of every page the gate renders (account, sign-in and error
+ * pages). The CSP allows the one inline stylesheet by its hash and forms
+ * that post to this origin, and forbids framing (the account page's buttons
+ * revoke keys: clickjacking). `Referrer-Policy: same-origin`, not
+ * `no-referrer`: under `no-referrer` a browser sends `Origin: null` on a
+ * form POST (Fetch, "append a request Origin header") and the account
+ * forms' origin check would refuse the user's own posts. Pages show who is
+ * signed in and, once, a new key: never stored by any cache.
+ */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': `default-src 'none'; style-src ${STYLE_SOURCE}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+  'cross-origin-opener-policy': 'same-origin',
+});
+
+/** Sends a page with {@link PAGE_HEADERS}: every HTML response of the gate leaves through here. */
+export function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply.code(status).headers(PAGE_HEADERS).send(html);
+}
 
 /** A whole page. `body` must already be escaped. */
 export function layout(title: string, body: string): string {

@@ -12,8 +12,8 @@ import { noteAudit } from '../observability/observation.js';
 import { safeCallbackUi } from '../policy/redirect.js';
 import { publicOrigin } from '../proxy/forwarded.js';
 import { loginIdentity } from './claims.js';
-import { messagePage } from './html.js';
-import type { OidcClient } from './oidc-client.js';
+import { messagePage, sendPage } from './html.js';
+import { isIdpUnreachable, type OidcClient } from './oidc-client.js';
 import type { Sessions } from './sessions.js';
 
 export interface LoginDeps {
@@ -88,7 +88,10 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
       noteAudit(request, loggedIn(who.username, who.groups, providerId));
       return reply.redirect(login.callbackUi, 302);
     } catch (error) {
-      if (isGateError(error, 'IDP_UNAVAILABLE')) return idpDown(request, reply, oidc, error);
+      // The code exchange and userinfo carry IDP_TIMEOUT_SEC; this login's state is spent, so "try again" starts a new one.
+      if (isGateError(error, 'IDP_UNAVAILABLE') || isIdpUnreachable(error)) {
+        return idpDown(request, reply, oidc, error, `/zot/auth/login?provider=${encodeURIComponent(providerId)}&callback_ui=${encodeURIComponent(login.callbackUi)}`);
+      }
       request.log.warn({ err: error }, 'login callback refused');
       noteAudit(request, loginRefused('login-failed', providerId));
       return html(reply, 400, messagePage('Login failed', 'The sign-in could not be completed. Start again.', { href: '/-/account', label: 'Sign in' }));
@@ -103,20 +106,25 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
   });
 }
 
-/** zot's logout answer: the IdP's end-session URL, or nothing when the IdP has none or is down. */
+/**
+ * zot's logout answer: the IdP's end-session URL, or nothing when the IdP has
+ * none or is not discovered yet. A logout never waits on the IdP: before the
+ * first discovery (a gate restarted since the login) it starts one in the
+ * background, for the next logout.
+ */
 export async function endSessionUrl(deps: Pick<LoginDeps, 'providers'>, providerId: string | undefined, origin: string): Promise<string | undefined> {
   const oidc = providerId === undefined ? undefined : deps.providers.get(providerId);
   if (oidc === undefined) return undefined;
-  try {
-    const configuration = await oidc.configuration();
-    if (configuration.serverMetadata().end_session_endpoint === undefined) return undefined;
-    return client.buildEndSessionUrl(configuration, { client_id: configuration.clientMetadata().client_id, post_logout_redirect_uri: `${origin}/-/account` }).href;
-  } catch {
+  const configuration = oidc.discovered();
+  if (configuration === null) {
+    oidc.configuration().catch(() => undefined);
     return undefined;
   }
+  if (configuration.serverMetadata().end_session_endpoint === undefined) return undefined;
+  return client.buildEndSessionUrl(configuration, { client_id: configuration.clientMetadata().client_id, post_logout_redirect_uri: `${origin}/-/account` }).href;
 }
 
-function idpDown(request: FastifyRequest, reply: FastifyReply, oidc: OidcClient, error: unknown) {
+function idpDown(request: FastifyRequest, reply: FastifyReply, oidc: OidcClient, error: unknown, retry = request.raw.url ?? '/zot/auth/login') {
   request.log.warn({ err: error, provider: oidc.provider.id }, 'identity provider unavailable');
   return html(
     reply.header('retry-after', '10'),
@@ -124,11 +132,11 @@ function idpDown(request: FastifyRequest, reply: FastifyReply, oidc: OidcClient,
     messagePage(
       'Sign-in is unavailable',
       `${oidc.provider.name} cannot be reached right now, so nobody can sign in. Pulls and pushes with API keys keep working. Try again in a minute.`,
-      { href: request.raw.url ?? '/zot/auth/login', label: 'Try again' },
+      { href: retry, label: 'Try again' },
     ),
   );
 }
 
 function html(reply: FastifyReply, status: number, body: string) {
-  return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
+  return sendPage(reply, status, body);
 }

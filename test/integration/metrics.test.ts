@@ -236,6 +236,8 @@ describe('promtool check metrics', () => {
       'zot_gate_bytes_sent_total counter',
       'zot_gate_uploads_in_flight gauge',
       'zot_gate_immutability_refusals_total counter',
+      'zot_gate_auth_throttled_total counter',
+      'zot_gate_auth_locks_total counter',
       'zot_gate_api_keys gauge',
     ]);
     expect(families).toContain('zot_gate_process_cpu_seconds_total counter');

@@ -169,6 +169,13 @@ const rows: Row[] = [
     expected: facts({ event: 'refusal', method: 'POST', repository: null, decision: 'deny', reason: 'scope-not-covered', status: 403 }),
   },
   {
+    name: 'a throttled client (429 before its credentials were checked): a refusal with the lock as reason',
+    method: 'GET',
+    observation: { registry: parsed('GET', '/v2/app/manifests/v1'), error: { status: 429, reason: 'address-locked' } },
+    status: 429,
+    expected: facts({ event: 'refusal', identity: null, authMethod: 'anonymous', method: 'GET', reference: 'v1', decision: 'deny', reason: 'address-locked', status: 429 }),
+  },
+  {
     name: "a handler's own note wins, whatever else was noted",
     method: 'GET',
     observation: {

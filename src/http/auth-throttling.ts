@@ -1,0 +1,126 @@
+/**
+ * Failed-authentication throttling at the HTTP edge, around the model in
+ * `identity/auth-throttle.ts`. Every place that checks credentials (the
+ * registry hook and `/-/metrics` through `authenticate()`, the token
+ * endpoint, `/zot/auth/apikey`) calls, in this order:
+ *
+ * 1. `refuseLocked` before checking: a request that carries credentials from
+ *    a locked address, or naming a locked username, is answered 429
+ *    `TOOMANYREQUESTS` with `Retry-After` — also when its credentials are
+ *    right, so a locked guesser learns nothing. Requests without credentials
+ *    (anonymous pulls, the session cookie) are never refused here.
+ * 2. `failed` after refused credentials: counts the failure and waits zot's
+ *    failDelay, doubled per failure beyond `delayAfter`; the failure that
+ *    reaches the limit is answered 429 at once.
+ * 3. `succeeded` after accepted Basic credentials: the address becomes one
+ *    the username is known from. Accepted credentials never wait.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config/types.js';
+import { AuthThrottle, clientKey, type Attempt, type Lock, type ThrottleLimits, type ThrottleScope } from '../identity/auth-throttle.js';
+import type { CredentialsResult } from '../identity/credentials.js';
+import { observationOf } from '../observability/observation.js';
+import { sendOciError } from './oci-error.js';
+
+/** Where throttling is counted (GateMetrics). */
+export interface ThrottleCounters {
+  throttled(scope: ThrottleScope): void;
+  locked(scope: ThrottleScope): void;
+}
+
+/**
+ * Refusals that are no guess at a secret, so they are not counted (they still
+ * wait failDelay): an expired gate token is every docker client's normal life,
+ * an unreachable issuer is not the client's fault, a Bearer token at the token
+ * endpoint is a client's mistake.
+ */
+const NOT_COUNTED: ReadonlySet<string> = new Set(['expired-token', 'issuer-unavailable', 'bearer-at-token-endpoint']);
+
+export class AuthThrottling {
+  readonly #model: AuthThrottle;
+  readonly #counters: ThrottleCounters;
+  readonly #now: () => Date;
+
+  constructor(counters: ThrottleCounters, now: () => Date, model: AuthThrottle = new AuthThrottle()) {
+    this.#model = model;
+    this.#counters = counters;
+    this.#now = now;
+  }
+
+  /** Before credentials are checked: answers 429 and returns the reply when a lock applies; null otherwise. */
+  refuseLocked(request: FastifyRequest, reply: FastifyReply, credentials: CredentialsResult): FastifyReply | null {
+    const attempt = attemptOf(request, credentials);
+    if (attempt === null) return null;
+    const lock = this.#model.check(attempt, this.#now().getTime());
+    return lock === null ? null : this.#refuse(request, reply, attempt, lock, false);
+  }
+
+  /**
+   * After credentials were refused for `failure`: counts it and waits before
+   * the caller answers (null), or answers 429 at once when a lock is now in
+   * place and returns the reply.
+   */
+  async failed(request: FastifyRequest, reply: FastifyReply, credentials: CredentialsResult, failure: string, config: Config): Promise<FastifyReply | null> {
+    const attempt = attemptOf(request, credentials);
+    if (attempt === null || NOT_COUNTED.has(failure)) {
+      await pause(config.auth.failDelayMs);
+      return null;
+    }
+    const outcome = this.#model.fail(attempt, limitsOf(config), this.#now().getTime());
+    if (outcome.kind === 'delay') {
+      await pause(outcome.delayMs);
+      return null;
+    }
+    for (const scope of outcome.started) this.#counters.locked(scope);
+    return this.#refuse(request, reply, attempt, outcome.lock, outcome.started.length > 0);
+  }
+
+  /** After credentials were accepted. */
+  succeeded(request: FastifyRequest, credentials: CredentialsResult): void {
+    const attempt = attemptOf(request, credentials);
+    if (attempt !== null) this.#model.succeed(attempt);
+  }
+
+  #refuse(request: FastifyRequest, reply: FastifyReply, attempt: Attempt, lock: Lock, started: boolean): FastifyReply {
+    this.#counters.throttled(lock.scope);
+    const { scope, retryAfter } = lock;
+    // The username is what the client sent, never the password or key.
+    const throttle = { scope, address: addressOf(request), ...(attempt.username === undefined ? {} : { username: attempt.username }), retryAfter, started };
+    request.log.warn({ throttle }, 'authentication throttled');
+    const message =
+      scope === 'address'
+        ? 'too many failed authentications from this address; try again later'
+        : `too many failed authentications for user ${JSON.stringify(attempt.username)}; try again later`;
+    reply.header('retry-after', String(retryAfter));
+    return sendOciError(request, reply, { status: 429, code: 'TOOMANYREQUESTS', message, reason: `${scope}-locked` });
+  }
+}
+
+/** The limits the config sets now (a SIGHUP may change them; what was counted stays). */
+export function limitsOf(config: Config): ThrottleLimits {
+  const t = config.auth.throttle;
+  return {
+    windowMs: t.windowMs,
+    delayAfter: t.delayAfter,
+    failDelayMs: config.auth.failDelayMs,
+    address: { maxFailures: t.maxFailures, lockForMs: t.lockForMs, maxLockForMs: t.maxLockForMs },
+    // A username's locks do not grow: they shut out only its unknown addresses, and only for lockFor.
+    username: { maxFailures: t.usernameMaxFailures, lockForMs: t.lockForMs, maxLockForMs: t.lockForMs },
+  };
+}
+
+/** The attempt a request's credentials make; null when it carries none. */
+function attemptOf(request: FastifyRequest, credentials: CredentialsResult): Attempt | null {
+  if (credentials.ok && credentials.credentials.kind === 'none') return null;
+  const address = clientKey(addressOf(request));
+  return credentials.ok && credentials.credentials.kind === 'basic' ? { address, username: credentials.credentials.username } : { address };
+}
+
+/** The client's address (`trustProxy: 'loopback'`: Caddy's X-Forwarded-For), as read when the request arrived. */
+function addressOf(request: FastifyRequest): string {
+  return observationOf(request).client ?? request.ip;
+}
+
+function pause(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}

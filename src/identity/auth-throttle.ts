@@ -1,0 +1,201 @@
+/**
+ * Failed-authentication throttling, as a model: no I/O, the clock passed in
+ * (milliseconds) on every call. The HTTP side is `http/auth-throttling.ts`.
+ *
+ * Failures are counted per key in a sliding window, for two scopes:
+ *
+ * - `address`: the client's address (an IPv6 address by its /64, which one
+ *   host can hold whole). Every counted failure from the address counts.
+ * - `username`: the username Basic credentials named, across addresses, but
+ *   never from an address that has authenticated as that user before (its
+ *   "known" addresses, the few most recent). So an attacker hammering `alice`
+ *   from elsewhere cannot lock alice out of the addresses she works from,
+ *   while a spread-out guesser is still bounded per username.
+ *
+ * A failure beyond the first `delayAfter` in the window doubles the wait
+ * before its answer (from `failDelayMs`, zot's failDelay, up to
+ * `MAX_DELAY_MS`); reaching `maxFailures` locks the key for `lockForMs`,
+ * twice as long for each lock that starts within a window of the previous
+ * one's end, up to `maxLockForMs`. A lock is consulted before credentials are
+ * checked, so a locked client learns nothing about them (a correct one is
+ * refused too, until the lock ends). A success clears nothing: it would let
+ * anyone with one valid key reset their address's count between guesses, and
+ * a user's own success would restart a distributed guesser's budget for them.
+ *
+ * Memory is bounded: each scope keeps at most `maxKeys` keys (least recently
+ * used go first) and each key at most `maxFailures` (or `delayAfter` + 16)
+ * timestamps; known addresses, at most `KNOWN_ADDRESSES` per user.
+ */
+import { isIPv6 } from 'node:net';
+import { LRUCache } from 'lru-cache';
+
+export type ThrottleScope = 'address' | 'username';
+
+export interface ScopeLimits {
+  /** failures within the window that start a lock; 0 = this scope never locks */
+  readonly maxFailures: number;
+  readonly lockForMs: number;
+  /** a repeated lock doubles, up to this */
+  readonly maxLockForMs: number;
+}
+
+export interface ThrottleLimits {
+  readonly windowMs: number;
+  /** failures within the window that wait `failDelayMs` alone; each later one waits twice the one before */
+  readonly delayAfter: number;
+  /** zot's `auth.failDelay`; 0 = failures are never delayed */
+  readonly failDelayMs: number;
+  readonly address: ScopeLimits;
+  readonly username: ScopeLimits;
+}
+
+/** Who is trying: the client's address key (clientKey()), and the username Basic credentials named. */
+export interface Attempt {
+  readonly address: string;
+  readonly username?: string;
+}
+
+export interface Lock {
+  readonly scope: ThrottleScope;
+  /** when it ends, in the clock's milliseconds */
+  readonly until: number;
+  /** whole seconds until it ends, at least 1: the `Retry-After` value */
+  readonly retryAfter: number;
+}
+
+export type FailureOutcome =
+  | { readonly kind: 'delay'; readonly delayMs: number }
+  /** `started`: the scopes this failure locked; empty when a lock was already in place */
+  | { readonly kind: 'locked'; readonly lock: Lock; readonly started: readonly ThrottleScope[] };
+
+export interface ThrottleOptions {
+  /** keys kept per scope; the least recently used are forgotten first */
+  readonly maxKeys?: number;
+}
+
+/** The longest wait a failure gets (unless failDelay itself is longer). */
+export const MAX_DELAY_MS = 10_000;
+/** Known addresses kept per user. */
+export const KNOWN_ADDRESSES = 8;
+const DEFAULT_MAX_KEYS = 10_000;
+// Beyond this many doublings the delay is at its cap whatever failDelay is (1 ms × 2^14 > 10 s).
+const DELAY_DOUBLINGS = 16;
+
+interface KeyRecord {
+  /** failure times within the window, oldest first */
+  failures: number[];
+  /** when the last lock ended or ends; 0 = never locked */
+  lockedUntil: number;
+  /** locks in a row, each within a window of the previous one's end */
+  strikes: number;
+}
+
+export class AuthThrottle {
+  readonly #records: Readonly<Record<ThrottleScope, LRUCache<string, KeyRecord>>>;
+  /** username → addresses it last authenticated from, most recent first */
+  readonly #known: LRUCache<string, readonly string[]>;
+
+  constructor(options: ThrottleOptions = {}) {
+    const max = options.maxKeys ?? DEFAULT_MAX_KEYS;
+    this.#records = { address: new LRUCache({ max }), username: new LRUCache({ max }) };
+    this.#known = new LRUCache({ max });
+  }
+
+  /** Before credentials are checked: the lock that refuses this attempt, or null. */
+  check(attempt: Attempt, now: number): Lock | null {
+    return longest(this.#keys(attempt).map(([scope, key]) => this.#lockOf(scope, key, now)));
+  }
+
+  /** After credentials were refused: the wait before answering, or the lock now in place. */
+  fail(attempt: Attempt, limits: ThrottleLimits, now: number): FailureOutcome {
+    const existing = this.check(attempt, now);
+    if (existing !== null) return { kind: 'locked', lock: existing, started: [] };
+    let delayMs = 0;
+    const locks: Lock[] = [];
+    for (const [scope, key] of this.#keys(attempt)) {
+      const scoped = limits[scope];
+      const record = this.#records[scope].get(key) ?? { failures: [], lockedUntil: 0, strikes: 0 };
+      const kept = Math.max(scoped.maxFailures, limits.delayAfter + DELAY_DOUBLINGS);
+      record.failures = [...record.failures.filter((at) => at > now - limits.windowMs), now].slice(-kept);
+      if (scoped.maxFailures > 0 && record.failures.length >= scoped.maxFailures) {
+        const repeated = record.lockedUntil > 0 && now - record.lockedUntil <= limits.windowMs;
+        record.strikes = repeated ? Math.min(record.strikes + 1, 32) : 1;
+        record.lockedUntil = now + Math.min(scoped.lockForMs * 2 ** (record.strikes - 1), Math.max(scoped.maxLockForMs, scoped.lockForMs));
+        record.failures = [];
+        locks.push(lockAt(scope, record.lockedUntil, now));
+      } else {
+        delayMs = Math.max(delayMs, delayFor(record.failures.length, limits));
+      }
+      this.#records[scope].set(key, record);
+    }
+    const lock = longest(locks);
+    return lock === null ? { kind: 'delay', delayMs } : { kind: 'locked', lock, started: locks.map((l) => l.scope) };
+  }
+
+  /** After credentials were accepted: the address becomes one the username is known from. Clears no failure. */
+  succeed(attempt: Attempt): void {
+    if (attempt.username === undefined) return;
+    const known = this.#known.get(attempt.username) ?? [];
+    this.#known.set(attempt.username, [attempt.address, ...known.filter((a) => a !== attempt.address)].slice(0, KNOWN_ADDRESSES));
+  }
+
+  /** What is held, for tests of the memory bound: keys per scope and failure times in all. */
+  held(): { readonly address: number; readonly username: number; readonly known: number; readonly failures: number } {
+    let failures = 0;
+    for (const cache of Object.values(this.#records)) for (const record of cache.values()) failures += record.failures.length;
+    return { address: this.#records.address.size, username: this.#records.username.size, known: this.#known.size, failures };
+  }
+
+  /** The keys an attempt is counted under: its address, and its username unless it comes from a known address. */
+  #keys(attempt: Attempt): Array<readonly [ThrottleScope, string]> {
+    const keys: Array<readonly [ThrottleScope, string]> = [['address', attempt.address]];
+    const { username } = attempt;
+    if (username !== undefined && !(this.#known.get(username)?.includes(attempt.address) ?? false)) keys.push(['username', username]);
+    return keys;
+  }
+
+  #lockOf(scope: ThrottleScope, key: string, now: number): Lock | null {
+    const record = this.#records[scope].peek(key);
+    return record !== undefined && record.lockedUntil > now ? lockAt(scope, record.lockedUntil, now) : null;
+  }
+}
+
+/** The wait before answering the `count`th failure in the window. */
+export function delayFor(count: number, limits: Pick<ThrottleLimits, 'delayAfter' | 'failDelayMs'>): number {
+  const { failDelayMs, delayAfter } = limits;
+  if (failDelayMs <= 0) return 0;
+  const doublings = Math.min(Math.max(0, count - delayAfter), DELAY_DOUBLINGS);
+  return Math.min(failDelayMs * 2 ** doublings, Math.max(failDelayMs, MAX_DELAY_MS));
+}
+
+function lockAt(scope: ThrottleScope, until: number, now: number): Lock {
+  return { scope, until, retryAfter: Math.max(1, Math.ceil((until - now) / 1000)) };
+}
+
+/** The lock that ends last (the client must wait for all of them); address first on a tie. */
+function longest(locks: ReadonlyArray<Lock | null>): Lock | null {
+  let found: Lock | null = null;
+  for (const lock of locks) if (lock !== null && (found === null || lock.until > found.until)) found = lock;
+  return found;
+}
+
+const MAPPED_IPV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
+
+/**
+ * The key an address is counted under: an IPv4 address (also when written
+ * IPv4-mapped) as it is, an IPv6 address by its /64 (`2001:db8:0:1::/64`),
+ * anything else as given.
+ */
+export function clientKey(address: string): string {
+  const mapped = MAPPED_IPV4.exec(address);
+  if (mapped !== null) return mapped[1]!;
+  if (!isIPv6(address.split('%')[0]!)) return address;
+  const [head = '', tail] = address.split('%')[0]!.split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const front = groups(head);
+  const back = tail === undefined ? [] : groups(tail);
+  // an IPv4 tail (`64:ff9b::192.0.2.1`) takes two groups
+  const width = [...front, ...back].reduce((n, g) => n + (g.includes('.') ? 2 : 1), 0);
+  const all = [...front, ...Array<string>(tail === undefined ? 0 : 8 - width).fill('0'), ...back];
+  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+}
