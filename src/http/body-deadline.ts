@@ -16,6 +16,7 @@
  *   as it keeps moving: only the socket's idle timeout bounds it. Once it is
  *   answered, the client has `bodyMs` to finish sending it.
  */
+import type { Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseRequest } from '../registry/parse.js';
@@ -45,7 +46,7 @@ export function bodyDeadline(bodyMs: number): BodyDeadlineHooks {
   /** requests whose body is under the deadline, and the stream their reader reads, once there is one */
   const bounded = new WeakMap<FastifyRequest, { stream?: PassThrough; payload?: Readable }>();
 
-  const expire = (request: FastifyRequest, reply: FastifyReply) => {
+  const expire = (request: FastifyRequest, reply: FastifyReply, socket: Socket) => {
     const reading = bounded.get(request);
     if (reading?.stream !== undefined && reading.payload !== undefined && !reply.raw.headersSent) {
       // The reader fails and the error handler answers; the unread rest means no keep-alive.
@@ -55,21 +56,23 @@ export function bodyDeadline(bodyMs: number): BodyDeadlineHooks {
       return;
     }
     request.log.info({ bodyMs }, 'request body still arriving at its deadline: connection closed');
-    request.raw.socket.destroy();
+    socket.destroy();
   };
 
   return {
     async onRequest(request, reply) {
-      if (!hasBody(request) || request.raw.complete) return;
+      // Taken now: once undici has streamed a body upstream it sets the request's `socket` to null.
+      const socket = request.raw.socket as Socket | null;
+      if (!hasBody(request) || request.raw.complete || socket === null) return;
       if (isBlobUpload(request)) {
         // Long is fine while the upload is forwarded; after the answer, the rest is only discarded.
         reply.raw.once('finish', () => {
-          if (!request.raw.complete) armTimer(request, bodyMs, () => request.raw.socket.destroy());
+          if (!request.raw.complete) armTimer(request, socket, bodyMs, () => socket.destroy());
         });
         return;
       }
       bounded.set(request, {});
-      armTimer(request, bodyMs, () => expire(request, reply));
+      armTimer(request, socket, bodyMs, () => expire(request, reply, socket));
     },
 
     async preParsing(request, _reply, payload) {
@@ -87,9 +90,8 @@ export function bodyDeadline(bodyMs: number): BodyDeadlineHooks {
 }
 
 /** Runs `expire` after `ms` unless the body has arrived or the connection has gone by then. */
-function armTimer(request: FastifyRequest, ms: number, expire: () => void): void {
+function armTimer(request: FastifyRequest, socket: Socket, ms: number, expire: () => void): void {
   const { raw } = request;
-  const socket = raw.socket;
   const clear = () => {
     clearTimeout(timer);
     raw.off('end', clear);
