@@ -47,4 +47,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.ZOT_GATE_HEALTHCHECK_URL,{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))"]
 
 # SIGTERM drains in-flight requests (up to 30 s) and exits 0; SIGHUP reloads the config.
-CMD ["node", "dist/cli.js", "serve"]
+# Small young-generation spaces keep the RSS near the live set under load (docs/BENCHMARKS.md).
+CMD ["node", "--max-semi-space-size=4", "dist/cli.js", "serve"]

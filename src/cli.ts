@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * The command line. Exit status: 0 success, 1 a problem the operator can fix
  * (the message says what), 2 bad usage. Only results go to stdout.

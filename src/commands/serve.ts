@@ -27,6 +27,8 @@ export async function serveCommand(args: string[]): Promise<number> {
   const app = await buildServer(config, { logger, upstream, apiKeys });
   const address = await app.listen({ host: config.listen.host, port: config.listen.port });
   logger.info({ address, upstream: config.upstream.origin, config: config.source }, 'zot-gate listening');
+  // Logs go out in batches (logger.ts); the one line a supervisor waits for goes out now.
+  logger.flush();
 
   process.on('SIGHUP', () => {
     try {

@@ -48,7 +48,8 @@ export async function startGateProcess(dir: string, upstreamUrl: string, opts: G
   const created = await run(process.execPath, [CLI, 'apikey', 'create', '--user', 'bench', '--groups', 'bench', '--config', configPath]);
   const apiKey = created.stdout.trim();
   if (created.code !== 0 || !apiKey.startsWith('zak_')) throw new Error(`apikey create failed (exit ${created.code}): ${created.stderr}`);
-  const proc = await startProcess(process.execPath, [...(opts.nodeArgs ?? []), CLI, 'serve', '--config', configPath]);
+  // As the Dockerfile and the launchd job run it.
+  const proc = await startProcess(process.execPath, ['--max-semi-space-size=4', ...(opts.nodeArgs ?? []), CLI, 'serve', '--config', configPath]);
   await waitForPort(proc, port);
   return { name: 'gate', host: `127.0.0.1:${port}`, proc, pid: proc.pid, username: 'bench', apiKey };
 }

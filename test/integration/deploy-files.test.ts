@@ -27,7 +27,7 @@ const caddy = installed('caddy', 'version');
 describe('launchd/org.zot-gate.plist', () => {
   const EXPECTED: Record<string, unknown> = {
     Label: 'org.zot-gate',
-    ProgramArguments: ['/usr/local/bin/node', '/usr/local/lib/zot-gate/dist/cli.js', 'serve'],
+    ProgramArguments: ['/usr/local/bin/node', '--max-semi-space-size=4', '/usr/local/lib/zot-gate/dist/cli.js', 'serve'],
     EnvironmentVariables: { ZOT_GATE_CONFIG: '/usr/local/etc/zot-gate/zot-gate.json' },
     WorkingDirectory: '/usr/local/lib/zot-gate',
     RunAtLoad: true,
@@ -62,7 +62,7 @@ describe('launchd/org.zot-gate.plist', () => {
 
   // Same reason: needs python3's plistlib.
   it.skipIf(!python3)('runs dist/cli.js inside its WorkingDirectory (skipped where python3 is not installed)', () => {
-    const [, cli] = plist.ProgramArguments as string[];
+    const [, , cli] = plist.ProgramArguments as string[];
     expect(cli).toBe(join(plist.WorkingDirectory as string, 'dist/cli.js'));
   });
 });
@@ -224,7 +224,7 @@ describe('Dockerfile', () => {
     ['keeps data in a volume', () => args('VOLUME'), ['["/var/lib/zot-gate"]']],
     ['reads its config from /etc/zot-gate', () => env.ZOT_GATE_CONFIG, '/etc/zot-gate/zot-gate.json'],
     ['probes /-/healthz on the exposed port', () => env.ZOT_GATE_HEALTHCHECK_URL, 'http://127.0.0.1:5050/-/healthz'],
-    ['runs serve', () => args('CMD').map((a) => JSON.parse(a) as unknown), [['node', 'dist/cli.js', 'serve']]],
+    ['runs serve', () => args('CMD').map((a) => JSON.parse(a) as unknown), [['node', '--max-semi-space-size=4', 'dist/cli.js', 'serve']]],
   ])('%s', (_name, actual, expected) => {
     expect(actual()).toEqual(expected);
   });

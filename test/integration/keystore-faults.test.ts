@@ -343,6 +343,8 @@ describe.skipIf(NO_PRLIMIT !== null)(`a file size limit on the gate and the CLI 
       ociBody('UNAVAILABLE', 'the API key store cannot be written: file too large; no key was created', 'key-store-unwritable'),
     ]);
     expect(await snapshot(dataDir)).toEqual(before);
+    // The gate writes its log in batches, at least every 250 ms (logger.ts).
+    await within(2_000, async () => logsOf(gate!).some((line) => line.msg === 'api key not created'));
     expect(logsOf(gate!).filter((line) => line.msg === 'api key not created')).toEqual([
       expect.objectContaining({ level: 'error', user: 'ci', problem: `${storePath}: cannot write the API key store: file too large (EFBIG)` }),
     ]);
@@ -506,6 +508,7 @@ describe('a store turning corrupt under a running gate', () => {
     const problem = `${storePath}: not valid JSON at line ${line}, column ${column}; refusing to treat it as empty`;
     expect(await cli(['apikey', 'create', '--user', 'ci', '--config', configPath])).toEqual({ code: 1, stdout: '', stderr: `zot-gate: ${problem}\n` });
     expect(await snapshot(dataDir)).toEqual(before);
+    await within(2_000, async () => logsOf(gate!).some((entry) => entry.msg === UNREADABLE));
     expect(logsOf(gate!).filter((entry) => entry.msg === UNREADABLE)).toEqual([expect.objectContaining({ level: 'error', file: storePath, problem })]);
     expect(gate!.exitStatus()).toBeUndefined();
   });
@@ -513,6 +516,7 @@ describe('a store turning corrupt under a running gate', () => {
   it('fixed by hand, the same keys work again within about a second, and the gate says so once', async () => {
     await writeFile(storePath, good);
     expect(await within(3_000, async () => (await startUpload(url, key)).status === 202)).toBe(true);
+    await within(2_000, async () => logsOf(gate!).some((entry) => entry.msg === READABLE));
     expect(logsOf(gate!).filter((entry) => entry.msg === READABLE)).toEqual([expect.objectContaining({ level: 'info', file: storePath })]);
     expect(await readFile(storePath, 'utf8')).toBe(good);
   });
