@@ -7,7 +7,7 @@
  * invalidates every token signed before.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose';
 import { GateError } from '../errors.js';
@@ -124,12 +124,16 @@ async function createKeyFile(path: string): Promise<void> {
     handle = await open(path, 'wx', 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
-    throw new GateError('TOKEN_KEY', `cannot create ${path}`, { cause: error });
+    throw new GateError('TOKEN_KEY', `cannot create ${path}: ${(error as Error).message}`, { cause: error });
   }
   try {
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
     await handle.writeFile(JSON.stringify({ ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'ES256', use: 'sig' }));
     await handle.sync();
+  } catch (error) {
+    // A full disk leaves the file empty or cut: remove it, or the next start would refuse it.
+    await unlink(path).catch(() => undefined);
+    throw new GateError('TOKEN_KEY', `cannot write ${path}: ${(error as Error).message}`, { cause: error });
   } finally {
     await handle.close();
   }

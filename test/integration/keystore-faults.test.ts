@@ -363,6 +363,31 @@ describe.skipIf(NO_PRLIMIT !== null)(`a file size limit on the gate and the CLI 
     // the limited gate still reads the store: the new key works at once
     expect((await startUpload(url, created.stdout.trim())).status).toBe(202);
   });
+
+  it('a first start that cannot write its own key files exits 1 naming the file, and leaves no empty key file to trip the next start', async () => {
+    const fresh = await makeTempDir('keystore-first-start');
+    try {
+      const port = await freePort();
+      const config = join(fresh, 'zot-gate.json');
+      await writeFile(config, JSON.stringify({ listen: { host: '127.0.0.1', port }, upstream: { url: registry!.url }, dataDir: './data', accessControl }));
+      const sessionKey = join(fresh, 'data', 'session.key');
+      expect(await limited(16, ['serve', '--config', config])).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `zot-gate: cannot write ${sessionKey}: EFBIG: file too large, write\n`,
+      });
+      expect(await readdir(join(fresh, 'data'))).toEqual([]);
+      // with room, the same data dir starts
+      const started = await startProcess(process.execPath, [CLI, 'serve', '--config', config], { cwd: root });
+      try {
+        await waitForUrl(started, `http://127.0.0.1:${port}/-/healthz`);
+      } finally {
+        await started.stop();
+      }
+    } finally {
+      await removeDir(fresh);
+    }
+  });
 });
 
 describe('a corrupt store file: serve refuses to start, the CLI refuses to act, exit 1, naming the file and why', () => {
