@@ -50,17 +50,17 @@ describe('launchd/org.zot-gate.plist', () => {
     plist = JSON.parse(result.stdout) as Record<string, unknown>;
   });
 
-  // Skipped only where python3 (its plistlib is the plist parser) is missing; .ci/run installs it.
+  // Skip reason: needs python3, whose plistlib is the plist parser; .ci/run installs it, so CI runs this.
   it.skipIf(!python3)('parses as an XML plist holding exactly the expected keys (skipped where python3 is not installed)', () => {
     expect(Object.keys(plist).sort()).toEqual(Object.keys(EXPECTED).sort());
   });
 
-  // Same reason: needs python3's plistlib.
+  // Skip reason: needs python3, whose plistlib is the plist parser; .ci/run installs it, so CI runs this.
   it.skipIf(!python3).each(Object.entries(EXPECTED))('%s has the expected value and type (skipped where python3 is not installed)', (key, value) => {
     expect(plist[key]).toEqual(value);
   });
 
-  // Same reason: needs python3's plistlib.
+  // Skip reason: needs python3, whose plistlib is the plist parser; .ci/run installs it, so CI runs this.
   it.skipIf(!python3)('runs dist/cli.js inside its WorkingDirectory (skipped where python3 is not installed)', () => {
     const [, , cli] = plist.ProgramArguments as string[];
     expect(cli).toBe(join(plist.WorkingDirectory as string, 'dist/cli.js'));

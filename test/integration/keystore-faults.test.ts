@@ -148,6 +148,8 @@ beforeAll(async () => {
   });
 });
 
+// Skip reason: mounting a tmpfs needs root (CAP_SYS_ADMIN); where `mount` fails, the suite's name carries the
+// mount error. CI runs as root and mounts; the RLIMIT_FSIZE suite below covers the same failures without a mount.
 describe.skipIf(NO_TMPFS !== null)(`a full, then a read-only disk under dataDir (a 1 MiB tmpfs)${skipped(NO_TMPFS)}`, () => {
   let mnt = '';
   let dataDir: string;
@@ -294,6 +296,7 @@ describe.skipIf(NO_TMPFS !== null)(`a full, then a read-only disk under dataDir 
   });
 });
 
+// Skip reason: needs util-linux's `prlimit` (in Debian's base system); where it cannot run, the suite's name says why.
 describe.skipIf(NO_PRLIMIT !== null)(`a file size limit on the gate and the CLI (RLIMIT_FSIZE: no mount needed)${skipped(NO_PRLIMIT)}`, () => {
   let registry: Registry | undefined;
   let gate: ManagedProcess | undefined;
