@@ -97,7 +97,7 @@ export class AuthThrottling {
 }
 
 /** The limits the config sets now (a SIGHUP may change them; what was counted stays). */
-export function limitsOf(config: Config): ThrottleLimits {
+function limitsOf(config: Config): ThrottleLimits {
   const t = config.auth.throttle;
   return {
     windowMs: t.windowMs,

@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
 import { parseAuthorization } from '../identity/credentials.js';
 import type { GateTokens } from '../identity/gate-tokens.js';
-import { resolveIdentity, type ApiKeyVerifier, type AuthFailure, type TrustedJwtVerifier } from '../identity/resolve.js';
+import { resolveIdentity, type ApiKeyVerifier, type TrustedJwtVerifier } from '../identity/resolve.js';
 import { ANONYMOUS, type Identity } from '../identity/types.js';
 import { decideRepository, readableFilter } from '../policy/access.js';
 import { authorize, decideBase, type DecidableRequirement, type Verdict } from '../policy/authorize.js';
@@ -28,7 +28,7 @@ import { mgmtAnswer } from '../sso/mgmt.js';
 import type { Sessions } from '../sso/sessions.js';
 import type { AuthThrottling } from './auth-throttling.js';
 import { isZotUi, sendOciError, type Challenge } from './oci-error.js';
-import { refusal } from './refusal.js';
+import { CLIENT_FACING, credentialsRefused, refusal } from './refusal.js';
 
 export interface GateContext {
   readonly upstreamUrl: string;
@@ -61,11 +61,6 @@ export interface GateDeps extends ManifestGuardDeps, AuthDeps {
   readonly uploads: UploadSessions;
 }
 
-const CLIENT_FACING: Partial<Record<AuthFailure, string>> = {
-  'multiple-authorization': 'more than one Authorization header',
-  'malformed-authorization': 'the Authorization header is malformed',
-  'unsupported-scheme': 'only Basic and Bearer credentials are accepted',
-};
 
 export function principalOf(identity: Identity): Principal {
   if (identity.kind === 'anonymous') return { name: null, groups: [] };
@@ -194,14 +189,8 @@ export async function authenticate(
     request.log.info({ authFailure: resolution.reason, ...('detail' in resolution ? { detail: resolution.detail } : {}) }, 'authentication failed');
     // zot's failDelay, growing with repeated failures, or a lock: on failures only.
     if ((await deps.throttle.failed(request, reply, credentials, resolution.reason, config)) !== null) return null;
-    if (resolution.reason === 'issuer-unavailable') {
-      const error = { status: 503, code: 'UNAVAILABLE', message: 'the issuer of this token cannot be reached to check it; retry later', reason: resolution.reason } as const;
-      sendOciError(request, reply, error);
-      return null;
-    }
-    const message = CLIENT_FACING[resolution.reason] ?? 'invalid credentials';
-    const reason = resolution.reason in CLIENT_FACING ? resolution.reason : 'invalid-credentials';
-    sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message, reason }, challenge());
+    const refused = credentialsRefused(resolution.reason, CLIENT_FACING);
+    sendOciError(request, reply, refused, refused.status === 401 ? challenge() : undefined);
     return null;
   }
   deps.throttle.succeeded(request, credentials);

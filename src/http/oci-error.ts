@@ -43,7 +43,7 @@ export type Challenge =
   | { readonly kind: 'basic'; readonly realm: string }
   | { readonly kind: 'bearer'; readonly realm: string; readonly service: string; readonly scope?: string };
 
-export function challengeHeader(challenge: Challenge): string {
+function challengeHeader(challenge: Challenge): string {
   if (challenge.kind === 'basic') return `Basic realm=${JSON.stringify(challenge.realm)}`;
   const scope = challenge.scope === undefined ? '' : `,scope=${JSON.stringify(challenge.scope)}`;
   return `Bearer realm=${JSON.stringify(challenge.realm)},service=${JSON.stringify(challenge.service)}${scope}`;

@@ -3,6 +3,7 @@
  * body itself is rendered by oci-error.ts; this only chooses status and text.
  * Anonymous refusals are 401 (credentials could help), named ones 403.
  */
+import type { AuthFailure } from '../identity/resolve.js';
 import type { Identity } from '../identity/types.js';
 import type { ImmutableMatch } from '../policy/immutable.js';
 import type { Decision } from '../policy/types.js';
@@ -37,6 +38,26 @@ export function refusal(identity: Identity, refused: Refused): OciError {
   return identity.kind === 'anonymous'
     ? { status: 401, code: 'UNAUTHORIZED', message, reason: decision.reason, detail }
     : { status: 403, code: 'DENIED', message, reason: decision.reason, detail };
+}
+
+/** Failures a client may be told precisely, with the words; any other is "invalid credentials". */
+export const CLIENT_FACING: Partial<Record<AuthFailure, string>> = {
+  'multiple-authorization': 'more than one Authorization header',
+  'malformed-authorization': 'the Authorization header is malformed',
+  'unsupported-scheme': 'only Basic and Bearer credentials are accepted',
+};
+
+/**
+ * Credentials that were not accepted: 401, or 503 when a trusted issuer's
+ * keys could not be fetched — the token may be good, and a 401 reads to
+ * clients as a wrong password. `told` are the failures this endpoint names.
+ */
+export function credentialsRefused(failure: string, told: Partial<Record<string, string>> = {}): OciError {
+  if (failure === 'issuer-unavailable') {
+    return { status: 503, code: 'UNAVAILABLE', message: 'the issuer of this token cannot be reached to check it; retry later', reason: failure };
+  }
+  const named = told[failure];
+  return { status: 401, code: 'UNAUTHORIZED', message: named ?? 'invalid credentials', reason: named === undefined ? 'invalid-credentials' : failure };
 }
 
 function immutableMessage(tag: string, repository: string, immutable: ImmutableMatch | undefined, action: Action | undefined): string {

@@ -20,8 +20,8 @@ import { resolveIdentity, type ApiKeyVerifier, type TrustedJwtVerifier } from '.
 import { noteAuthFailure, noteIdentity } from '../observability/observation.js';
 import { serviceOf } from '../proxy/forwarded.js';
 import type { AuthThrottling } from './auth-throttling.js';
-import { challengeFor } from './gate.js';
 import { sendOciError } from './oci-error.js';
+import { credentialsRefused } from './refusal.js';
 
 export interface TokenDeps {
   readonly config: () => Config;
@@ -48,21 +48,9 @@ export function tokenEndpoint(app: FastifyInstance, deps: TokenDeps): void {
       request.log.info({ authFailure: failure }, 'token refused');
       const throttled = await deps.throttle.failed(request, reply, credentials, failure, config);
       if (throttled !== null) return throttled;
-      // The issuer's keys could not be fetched: the token may be good, so no 401 ("wrong password"), as gate.ts answers.
-      if (failure === 'issuer-unavailable') {
-        return sendOciError(request, reply, {
-          status: 503,
-          code: 'UNAVAILABLE',
-          message: 'the issuer of this token cannot be reached to check it; retry later',
-          reason: failure,
-        });
-      }
-      return sendOciError(
-        request,
-        reply,
-        { status: 401, code: 'UNAUTHORIZED', message: 'invalid credentials', reason: 'invalid-credentials' },
-        challengeFor(request, { ...config, auth: { ...config.auth, challenge: 'basic' } }),
-      );
+      const refused = credentialsRefused(failure);
+      // Basic here whatever auth.challenge says: this endpoint takes Basic credentials only.
+      return sendOciError(request, reply, refused, refused.status === 401 ? { kind: 'basic', realm: config.auth.realm } : undefined);
     }
     deps.throttle.succeeded(request, credentials);
     const identity = resolution.identity;

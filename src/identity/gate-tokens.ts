@@ -13,10 +13,10 @@ import { SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoK
 import { GateError } from '../errors.js';
 import { ANONYMOUS, type Identity } from './types.js';
 
-export const TOKEN_KEY_FILE = 'token-key.json';
+const TOKEN_KEY_FILE = 'token-key.json';
 /** The `iss` of every gate token; trusted-issuer JWTs are told apart by it. */
 export const GATE_ISSUER = 'zot-gate';
-export const TOKEN_LIFETIME_SEC = 300;
+const TOKEN_LIFETIME_SEC = 300;
 
 export type TokenCheck = { readonly ok: true; readonly identity: Identity } | { readonly ok: false; readonly reason: 'invalid-token' | 'expired-token' | 'revoked-key' };
 

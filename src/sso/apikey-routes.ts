@@ -22,6 +22,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Config } from '../config/types.js';
 import type { AuthThrottling } from '../http/auth-throttling.js';
 import { sendOciError, type OciError } from '../http/oci-error.js';
+import { credentialsRefused } from '../http/refusal.js';
 import { storeFailure } from '../identity/apikey-file.js';
 import type { KeyStore } from '../identity/apikey-store.js';
 import { parseAuthorization } from '../identity/credentials.js';
@@ -96,7 +97,7 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
     // zot's failDelay, growing with repeated failures, or a lock: on failures only.
     const throttled = await options.throttle.failed(request, reply, credentials, caller.reason, config);
     if (throttled !== null) return throttled;
-    return sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message: 'invalid credentials', reason: 'invalid-credentials' }, challenge);
+    return sendOciError(request, reply, credentialsRefused(caller.reason), challenge);
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
