@@ -10,7 +10,7 @@ import { seal } from '../../src/sso/seal.js';
 import { loadSessionKey } from '../../src/sso/session-key.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
-import { basic, send, type RawResponse } from '../support/http.js';
+import { basic, ociBody, send, type RawResponse } from '../support/http.js';
 
 const accessControl = {
   repositories: { '**': { anonymousPolicy: ['read'], policies: [{ groups: ['artifact-workloads'], actions: ['read', 'create'] }] } },
@@ -84,7 +84,6 @@ function startUpload(g: GateUnderTest, user: string, key: string, repository = '
   return send(g.url, { method: 'POST', path: `/v2/${repository}/blobs/uploads/`, headers: { authorization: basic(user, key) } });
 }
 
-const ociBody = (code: string, message: string, reason: string) => ({ errors: [{ code, message, detail: { reason } }] });
 
 describe('authentication: an API key, or the session with zot\'s UI header', () => {
   const unauthenticated = ociBody('UNAUTHORIZED', 'authentication required to manage API keys', 'authentication-required');

@@ -40,7 +40,7 @@ import { startRegistry, type Registry } from '../harness/registry.js';
 import { pullToLayout, pushLayout } from '../harness/skopeo.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
 import { cli } from '../support/cli.js';
-import { basic, send, type RawResponse } from '../support/http.js';
+import { basic, ociBody, send, type RawResponse } from '../support/http.js';
 import { useStack } from '../support/stack.js';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -50,7 +50,6 @@ const accessControl = {
   repositories: { '**': { anonymousPolicy: ['read'], policies: [{ groups: ['pushers'], actions: ['read', 'create'] }] } },
 };
 
-const ociBody = (code: string, message: string, reason: string) => ({ errors: [{ code, message, detail: { reason } }] });
 
 /** Runs a command; null when it exits 0, else why not, in words for a skip reason. */
 function sh(command: string, args: readonly string[]): string | null {

@@ -6,18 +6,18 @@
  * connections, a kept connection found closed, answers the relay declines,
  * bodies cut short or overrunning, silence, and a client that stops reading.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { freePort } from '../harness/ports.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { send } from '../support/http.js';
+import { sha256 } from '../harness/images.js';
 
 const OPEN = { repositories: { '**': { anonymousPolicy: ['read'] } } };
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const BLOB_PATH = `/v2/scripted/blobs/${DIGEST}`;
-const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const failure = (message: string, reason: string, upstream: string) => ({ errors: [{ code: 'UNAVAILABLE', message, detail: { reason, upstream } }] });
 
 describe('blob GETs from the real registry', () => {

@@ -12,24 +12,17 @@
  * 72 s, and a trickled body — or one the gate had already refused — held its
  * connection for as long as the client kept sending.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { keyStorePath } from '../../src/commands/apikey.js';
-import { loadConfig } from '../../src/config/load.js';
 import type { ConnectionBounds } from '../../src/http/connection-bounds.js';
-import { ApiKeyStore } from '../../src/identity/apikey-store.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { createUpstream, type Upstream } from '../../src/proxy/upstream.js';
-import { buildServer } from '../../src/server.js';
+import type { ApiKeyStore } from '../../src/identity/apikey-store.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
-import { makeTempDir, removeDir } from '../harness/tmp.js';
-import { basic, send } from '../support/http.js';
+import { sha256 } from '../harness/images.js';
+import { startGate, type GateUnderTest } from '../support/gate.js';
+import { basic, ociBody, send } from '../support/http.js';
 import { OCI_MANIFEST, registryOps } from '../support/registry-ops.js';
 
 const BOUNDS: ConnectionBounds = { headersMs: 1_000, keepAliveMs: 2_500, idleMs: 1_500, bodyMs: 1_500 };
@@ -41,37 +34,25 @@ const accessControl = {
 };
 
 let registry: Registry;
-let dir: string;
-let app: FastifyInstance;
-let upstream: Upstream;
+let gate: GateUnderTest;
 let store: ApiKeyStore;
 let port: number;
 let gateUrl: string;
 let ci: string;
 /** every log line the gate wrote, parsed */
-const logs: Array<Record<string, unknown>> = [];
+let logs: Array<Record<string, unknown>>;
 
 beforeAll(async () => {
   registry = await startRegistry();
-  dir = await makeTempDir('slow-clients');
-  const configPath = join(dir, 'zot-gate.json');
-  await writeFile(configPath, JSON.stringify({ upstream: { url: registry.url }, dataDir: './data', auth: { failDelay: 0 }, accessControl }));
-  const config = loadConfig(configPath);
-  store = await ApiKeyStore.open(keyStorePath(config));
-  upstream = createUpstream(config.upstream.origin, config.upstream.timeoutMs);
-  app = await buildServer(config, { logger: createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) }), upstream, apiKeys: store, bounds: BOUNDS });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  port = (app.server.address() as { port: number }).port;
-  gateUrl = `http://127.0.0.1:${port}`;
+  gate = await startGate({ upstream: registry.url, accessControl, bounds: BOUNDS });
+  ({ store, logs, url: gateUrl } = gate);
+  port = Number(new URL(gateUrl).port);
   ci = basic('ci', (await store.create({ owner: 'ci', label: 'test', expiresAt: null, scopes: [] })).key);
 }, 60_000);
 
 afterAll(async () => {
-  await app?.close();
-  await store?.flush();
-  await upstream?.close();
+  await gate?.stop();
   await registry?.stop();
-  if (dir) await removeDir(dir);
 });
 
 /** What a raw connection saw: every byte the gate sent, and when the gate closed it. */
@@ -143,8 +124,7 @@ function parseResponse(text: string): { statusLine: string; headers: Record<stri
   return { statusLine: statusLine!, headers, body: text.slice(end + 4, end + 4 + length) };
 }
 
-const oci = (code: string, message: string, reason: string) => JSON.stringify({ errors: [{ code, message, detail: { reason } }] });
-const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+const oci = (code: string, message: string, reason: string) => JSON.stringify(ociBody(code, message, reason));
 
 /** Uploads `bytes` straight to the registry, as one monolithic PUT; returns its digest. */
 async function pushBlobDirect(repository: string, bytes: Buffer): Promise<string> {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
+import type { ConnectionBounds } from '../../src/http/connection-bounds.js';
 import { ApiKeyStore } from '../../src/identity/apikey-store.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createUpstream } from '../../src/proxy/upstream.js';
@@ -34,6 +35,8 @@ export interface GateOptions {
   readonly accessControl: unknown;
   readonly failDelay?: number;
   readonly extra?: Record<string, unknown>;
+  /** shorter connection bounds than production's (src/http/connection-bounds.ts) */
+  readonly bounds?: ConnectionBounds;
 }
 
 export async function startGate(options: GateOptions): Promise<GateUnderTest> {
@@ -54,7 +57,7 @@ export async function startGate(options: GateOptions): Promise<GateUnderTest> {
   const logger = createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const store = await ApiKeyStore.open(keyStorePath(config));
   const upstream = createUpstream(config.upstream.origin, config.upstream.timeoutMs);
-  const app = await buildServer(config, { logger, upstream, apiKeys: store });
+  const app = await buildServer(config, { logger, upstream, apiKeys: store, ...(options.bounds === undefined ? {} : { bounds: options.bounds }) });
   const received: Array<{ method: string; url: string }> = [];
   app.addHook('onRequest', async (request) => {
     received.push({ method: request.method, url: request.raw.url ?? '' });

@@ -43,6 +43,11 @@ export function basic(username: string, password: string): string {
 }
 
 /** `{"errors":[{code,message,detail}]}` → the first error. */
+/** The body the gate renders for one OCI error (src/http/oci-error.ts), to compare with. */
+export function ociBody(code: string, message: string, reason: string): { errors: Array<{ code: string; message: string; detail: { reason: string } }> } {
+  return { errors: [{ code, message, detail: { reason } }] };
+}
+
 export function ociError(response: RawResponse): { code: string; message: string; detail: { reason: string } & Record<string, unknown> } {
   return response.json<{ errors: Array<{ code: string; message: string; detail: { reason: string } }> }>().errors[0]!;
 }
