@@ -17,7 +17,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
-import { AuthThrottle, clientKey, type Attempt, type Lock, type ThrottleLimits, type ThrottleScope } from '../identity/auth-throttle.js';
+import { AuthThrottle, clientKey, type Attempt } from '../identity/auth-throttle.js';
+import { countsAsGuess, throttleLimits, type Lock, type ThrottleScope } from '../policy/throttle.js';
 import type { CredentialsResult } from '../identity/credentials.js';
 import { observationOf } from '../observability/observation.js';
 import { sendOciError } from './oci-error.js';
@@ -27,14 +28,6 @@ export interface ThrottleCounters {
   throttled(scope: ThrottleScope): void;
   locked(scope: ThrottleScope): void;
 }
-
-/**
- * Refusals that are no guess at a secret, so they are not counted (they still
- * wait failDelay): an expired gate token is every docker client's normal life,
- * an unreachable issuer is not the client's fault, a Bearer token at the token
- * endpoint is a client's mistake.
- */
-const NOT_COUNTED: ReadonlySet<string> = new Set(['expired-token', 'issuer-unavailable', 'bearer-at-token-endpoint']);
 
 export class AuthThrottling {
   readonly #model: AuthThrottle;
@@ -62,11 +55,11 @@ export class AuthThrottling {
    */
   async failed(request: FastifyRequest, reply: FastifyReply, credentials: CredentialsResult, failure: string, config: Config): Promise<FastifyReply | null> {
     const attempt = attemptOf(request, credentials);
-    if (attempt === null || NOT_COUNTED.has(failure)) {
+    if (attempt === null || !countsAsGuess(failure)) {
       await pause(config.auth.failDelayMs);
       return null;
     }
-    const outcome = this.#model.fail(attempt, limitsOf(config), this.#now().getTime());
+    const outcome = this.#model.fail(attempt, throttleLimits(config.auth), this.#now().getTime());
     if (outcome.kind === 'delay') {
       await pause(outcome.delayMs);
       return null;
@@ -94,19 +87,6 @@ export class AuthThrottling {
     reply.header('retry-after', String(retryAfter));
     return sendOciError(request, reply, { status: 429, code: 'TOOMANYREQUESTS', message, reason: `${scope}-locked` });
   }
-}
-
-/** The limits the config sets now (a SIGHUP may change them; what was counted stays). */
-function limitsOf(config: Config): ThrottleLimits {
-  const t = config.auth.throttle;
-  return {
-    windowMs: t.windowMs,
-    delayAfter: t.delayAfter,
-    failDelayMs: config.auth.failDelayMs,
-    address: { maxFailures: t.maxFailures, lockForMs: t.lockForMs, maxLockForMs: t.maxLockForMs },
-    // A username's locks do not grow: they shut out only its unknown addresses, and only for lockFor.
-    username: { maxFailures: t.usernameMaxFailures, lockForMs: t.lockForMs, maxLockForMs: t.lockForMs },
-  };
 }
 
 /** The attempt a request's credentials make; null when it carries none. */

@@ -1,6 +1,8 @@
 /**
- * Failed-authentication throttling, as a model: no I/O, the clock passed in
- * (milliseconds) on every call. The HTTP side is `http/auth-throttling.ts`.
+ * Failed-authentication throttling: what is remembered per key, with no I/O
+ * and the clock passed in (milliseconds) on every call. The rules (delays,
+ * locks, what counts) are policy/throttle.ts; the HTTP side is
+ * http/auth-throttling.ts.
  *
  * Failures are counted per key in a sliding window, for two scopes:
  *
@@ -12,11 +14,7 @@
  *   from elsewhere cannot lock alice out of the addresses she works from,
  *   while a spread-out guesser is still bounded per username.
  *
- * A failure beyond the first `delayAfter` in the window doubles the wait
- * before its answer (from `failDelayMs`, zot's failDelay, up to
- * `MAX_DELAY_MS`); reaching `maxFailures` locks the key for `lockForMs`,
- * twice as long for each lock that starts within a window of the previous
- * one's end, up to `maxLockForMs`. A lock is consulted before credentials are
+ * A lock is consulted before credentials are
  * checked, so a locked client learns nothing about them (a correct one is
  * refused too, until the lock ends). A success clears nothing: it would let
  * anyone with one valid key reset their address's count between guesses, and
@@ -28,39 +26,12 @@
  */
 import { isIPv6 } from 'node:net';
 import { LRUCache } from 'lru-cache';
-
-export type ThrottleScope = 'address' | 'username';
-
-export interface ScopeLimits {
-  /** failures within the window that start a lock; 0 = this scope never locks */
-  readonly maxFailures: number;
-  readonly lockForMs: number;
-  /** a repeated lock doubles, up to this */
-  readonly maxLockForMs: number;
-}
-
-export interface ThrottleLimits {
-  readonly windowMs: number;
-  /** failures within the window that wait `failDelayMs` alone; each later one waits twice the one before */
-  readonly delayAfter: number;
-  /** zot's `auth.failDelay`; 0 = failures are never delayed */
-  readonly failDelayMs: number;
-  readonly address: ScopeLimits;
-  readonly username: ScopeLimits;
-}
+import { lockAt, longest, NO_FAILURES, recordFailure, type FailureRecord, type Lock, type ThrottleLimits, type ThrottleScope } from '../policy/throttle.js';
 
 /** Who is trying: the client's address key (clientKey()), and the username Basic credentials named. */
 export interface Attempt {
   readonly address: string;
   readonly username?: string;
-}
-
-export interface Lock {
-  readonly scope: ThrottleScope;
-  /** when it ends, in the clock's milliseconds */
-  readonly until: number;
-  /** whole seconds until it ends, at least 1: the `Retry-After` value */
-  readonly retryAfter: number;
 }
 
 export type FailureOutcome =
@@ -73,25 +44,12 @@ export interface ThrottleOptions {
   readonly maxKeys?: number;
 }
 
-/** The longest wait a failure gets (unless failDelay itself is longer). */
-export const MAX_DELAY_MS = 10_000;
 /** Known addresses kept per user. */
 export const KNOWN_ADDRESSES = 8;
 const DEFAULT_MAX_KEYS = 10_000;
-// Beyond this many doublings the delay is at its cap whatever failDelay is (1 ms × 2^14 > 10 s).
-const DELAY_DOUBLINGS = 16;
-
-interface KeyRecord {
-  /** failure times within the window, oldest first */
-  failures: number[];
-  /** when the last lock ended or ends; 0 = never locked */
-  lockedUntil: number;
-  /** locks in a row, each within a window of the previous one's end */
-  strikes: number;
-}
 
 export class AuthThrottle {
-  readonly #records: Readonly<Record<ThrottleScope, LRUCache<string, KeyRecord>>>;
+  readonly #records: Readonly<Record<ThrottleScope, LRUCache<string, FailureRecord>>>;
   /** username → addresses it last authenticated from, most recent first */
   readonly #known: LRUCache<string, readonly string[]>;
 
@@ -113,20 +71,10 @@ export class AuthThrottle {
     let delayMs = 0;
     const locks: Lock[] = [];
     for (const [scope, key] of this.#keys(attempt)) {
-      const scoped = limits[scope];
-      const record = this.#records[scope].get(key) ?? { failures: [], lockedUntil: 0, strikes: 0 };
-      const kept = Math.max(scoped.maxFailures, limits.delayAfter + DELAY_DOUBLINGS);
-      record.failures = [...record.failures.filter((at) => at > now - limits.windowMs), now].slice(-kept);
-      if (scoped.maxFailures > 0 && record.failures.length >= scoped.maxFailures) {
-        const repeated = record.lockedUntil > 0 && now - record.lockedUntil <= limits.windowMs;
-        record.strikes = repeated ? Math.min(record.strikes + 1, 32) : 1;
-        record.lockedUntil = now + Math.min(scoped.lockForMs * 2 ** (record.strikes - 1), Math.max(scoped.maxLockForMs, scoped.lockForMs));
-        record.failures = [];
-        locks.push(lockAt(scope, record.lockedUntil, now));
-      } else {
-        delayMs = Math.max(delayMs, delayFor(record.failures.length, limits));
-      }
-      this.#records[scope].set(key, record);
+      const outcome = recordFailure(this.#records[scope].get(key) ?? NO_FAILURES, scope, limits, now);
+      this.#records[scope].set(key, outcome.record);
+      if ('lock' in outcome) locks.push(outcome.lock);
+      else delayMs = Math.max(delayMs, outcome.delayMs);
     }
     const lock = longest(locks);
     return lock === null ? { kind: 'delay', delayMs } : { kind: 'locked', lock, started: locks.map((l) => l.scope) };
@@ -158,25 +106,6 @@ export class AuthThrottle {
     const record = this.#records[scope].peek(key);
     return record !== undefined && record.lockedUntil > now ? lockAt(scope, record.lockedUntil, now) : null;
   }
-}
-
-/** The wait before answering the `count`th failure in the window. */
-export function delayFor(count: number, limits: Pick<ThrottleLimits, 'delayAfter' | 'failDelayMs'>): number {
-  const { failDelayMs, delayAfter } = limits;
-  if (failDelayMs <= 0) return 0;
-  const doublings = Math.min(Math.max(0, count - delayAfter), DELAY_DOUBLINGS);
-  return Math.min(failDelayMs * 2 ** doublings, Math.max(failDelayMs, MAX_DELAY_MS));
-}
-
-function lockAt(scope: ThrottleScope, until: number, now: number): Lock {
-  return { scope, until, retryAfter: Math.max(1, Math.ceil((until - now) / 1000)) };
-}
-
-/** The lock that ends last (the client must wait for all of them); address first on a tie. */
-function longest(locks: ReadonlyArray<Lock | null>): Lock | null {
-  let found: Lock | null = null;
-  for (const lock of locks) if (lock !== null && (found === null || lock.until > found.until)) found = lock;
-  return found;
 }
 
 const MAPPED_IPV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;

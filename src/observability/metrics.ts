@@ -6,7 +6,7 @@
  * reasons the kebab-case literals the code decides with.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ThrottleScope } from '../identity/auth-throttle.js';
+import type { ThrottleScope } from '../policy/throttle.js';
 import type { AuthMethod, ApiKeyRecord } from '../identity/types.js';
 import type { Action } from '../registry/types.js';
 import { processMetrics } from './process-metrics.js';

@@ -4,7 +4,8 @@
  * clock the test moves by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { AuthThrottle, clientKey, delayFor, KNOWN_ADDRESSES, MAX_DELAY_MS, type Attempt, type FailureOutcome, type ThrottleLimits } from '../../../src/identity/auth-throttle.js';
+import { AuthThrottle, clientKey, KNOWN_ADDRESSES, type Attempt, type FailureOutcome } from '../../../src/identity/auth-throttle.js';
+import { delayFor, MAX_DELAY_MS, type ThrottleLimits } from '../../../src/policy/throttle.js';
 
 const LIMITS: ThrottleLimits = {
   windowMs: 60_000,
