@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USAGE } from '../../src/commands/usage.js';
 import { freePort } from '../harness/ports.js';
 import { run, startProcess, waitForUrl, waitUntil, type ManagedProcess } from '../harness/process.js';
+import { logsOf } from '../support/cli.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
 import { ociError, send } from '../support/http.js';
@@ -28,9 +29,6 @@ function zotGate(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string }
 }
 
 /** Every stderr line of a gate, parsed: a line that is not JSON fails the test. */
-function logsOf(proc: ManagedProcess): Array<Record<string, unknown>> {
-  return proc.stderr().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 const BASE = { upstream: { url: 'http://127.0.0.1:5051' }, dataDir: './data', accessControl: { repositories: {} } };
 

@@ -39,7 +39,7 @@ import { run, startProcess, waitForUrl, type ManagedProcess } from '../harness/p
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { pullToLayout, pushLayout } from '../harness/skopeo.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
-import { cli } from '../support/cli.js';
+import { cli, logsOf } from '../support/cli.js';
 import { basic, ociBody, send, type RawResponse } from '../support/http.js';
 import { useStack } from '../support/stack.js';
 
@@ -137,9 +137,6 @@ async function useWrittenBack(storePath: string): Promise<void> {
 }
 
 /** The gate's stderr, parsed: one JSON object per line. */
-function logsOf(gate: ManagedProcess): Array<Record<string, unknown>> {
-  return gate.stderr().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 beforeAll(async () => {
   await stat(CLI).catch(() => {
