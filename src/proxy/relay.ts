@@ -83,6 +83,10 @@ export function recycle(chunk: Buffer): void {
 export class Relay {
   readonly #host: string;
   readonly #port: number;
+  /** `host[:port]` as the Host header spells it (an IPv6 literal in brackets) */
+  readonly #authority: string;
+  /** the relay speaks plain HTTP/1.1; an https upstream is left to undici */
+  readonly #plain: boolean;
   readonly #idle: Connection[] = [];
   #active = 0;
   #closed = false;
@@ -92,15 +96,19 @@ export class Relay {
     readonly options: RelayOptions,
   ) {
     const url = new URL(origin);
-    this.#host = url.hostname;
+    this.#plain = url.protocol === 'http:';
+    // `new URL` keeps an IPv6 literal's brackets, which net.connect does not take.
+    this.#host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     this.#port = Number(url.port || 80);
+    this.#authority = url.host;
   }
 
   /** Asks for `path` (already canonical) with `headers` (already cleaned for the upstream). */
   async get(method: 'GET' | 'HEAD', path: string, headers: IncomingHttpHeaders): Promise<RelayOutcome> {
+    if (!this.#plain) return { kind: 'declined', reason: 'https upstream' };
     if (this.#closed) return { kind: 'declined', reason: 'relay closed' };
     if (this.#active >= MAX_ACTIVE) return { kind: 'declined', reason: 'relay busy' };
-    const head = requestHead(method, path, `${this.#host}:${this.#port}`, headers);
+    const head = requestHead(method, path, this.#authority, headers);
     if (head === null) return { kind: 'declined', reason: 'unsendable header' };
     this.#active++;
     try {

@@ -13,6 +13,7 @@ import { startRegistry, type Registry } from '../harness/registry.js';
 import { freePort } from '../harness/ports.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { send } from '../support/http.js';
+import { Relay } from '../../src/proxy/relay.js';
 import { sha256 } from '../harness/images.js';
 
 const OPEN = { repositories: { '**': { anonymousPolicy: ['read'] } } };
@@ -75,7 +76,7 @@ interface Scripted {
   stop(): Promise<void>;
 }
 
-async function startScripted(): Promise<Scripted> {
+async function startScripted(host = '127.0.0.1'): Promise<Scripted> {
   const state: Scripted = {
     url: '',
     requests: [],
@@ -96,9 +97,10 @@ async function startScripted(): Promise<Scripted> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as net.AddressInfo;
-  return Object.assign(state, { url: `http://127.0.0.1:${port}`, stop: () => new Promise<void>((resolve) => { for (const c of state.connections) c.destroy(); server.close(() => resolve()); }) });
+  const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return Object.assign(state, { url: `http://${authority}`, stop: () => new Promise<void>((resolve) => { for (const c of state.connections) c.destroy(); server.close(() => resolve()); }) });
 }
 
 const answer = (body: string, extra = '') => `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/octet-stream\r\n${extra}\r\n${body}`;
@@ -263,5 +265,30 @@ it('answers 503 with an OCI body when nothing listens on the upstream port', asy
     expect(response.json()).toEqual(failure('the registry behind the gate cannot be reached; retry later', 'upstream-unreachable', 'ECONNREFUSED'));
   } finally {
     await gate.stop();
+  }
+});
+
+it('reaches an upstream named by an IPv6 literal, and names it in brackets in Host', async () => {
+  const scripted = await startScripted('::1');
+  const gate = await startGate({ upstream: scripted.url, accessControl: OPEN });
+  try {
+    scripted.script = (socket) => socket.write(answer('over v6'));
+    expect((await send(gate.url, { path: BLOB_PATH })).body).toBe('over v6');
+    expect(scripted.requests[0]!.split('\r\n')).toContain(`host: ${new URL(scripted.url).host}`);
+  } finally {
+    await gate.stop();
+    await scripted.stop();
+  }
+});
+
+it('leaves an https upstream to the general path: never a cleartext connection to it', async () => {
+  const scripted = await startScripted();
+  const relay = new Relay(`https://127.0.0.1:${new URL(scripted.url).port}`, { headersTimeoutMs: 1_000, bodyIdleMs: 1_000 });
+  try {
+    expect(await relay.get('GET', BLOB_PATH, {})).toEqual({ kind: 'declined', reason: 'https upstream' });
+    expect(scripted.connections).toHaveLength(0);
+  } finally {
+    relay.close();
+    await scripted.stop();
   }
 });
