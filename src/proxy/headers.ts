@@ -1,6 +1,6 @@
 /**
- * Header hygiene for both directions (DESIGN.md "Streaming"). The client's
- * credentials never reach zot; hop-by-hop headers stop at the gate.
+ * Header hygiene for both directions. The client's credentials and zot's
+ * internal headers never reach zot; hop-by-hop headers stop at the gate.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
@@ -8,6 +8,15 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect'];
 /** The gate's own business: credentials and sessions for the gate, not for zot. */
 const GATE_ONLY = ['authorization', 'proxy-authorization', 'cookie'];
+/**
+ * zot's internal headers, which no client may send it: a cluster member that
+ * reads a client's hop count and does not own the repository exits; an
+ * auth-less zot 2.1.12+ answers zot's UI marker with a 500 (nil session store).
+ */
+const ZOT_INTERNAL = ['x-zot-cluster-hop-count', 'x-zot-api-client'];
+/** Client-sent forwarding headers: replaced by the gate's own, never trusted. */
+const FORWARDING = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip'];
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, ...GATE_ONLY, ...ZOT_INTERNAL, ...FORWARDING]);
 
 export interface ForwardedFor {
   /** the Host the client addressed */
@@ -22,9 +31,10 @@ export interface ForwardedFor {
  * (FIELD-NOTES pitfall 1). Client-sent forwarding headers are replaced, not trusted.
  */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, forwarded: ForwardedFor): IncomingHttpHeaders {
-  const headers: IncomingHttpHeaders = { ...incoming };
+  const headers: IncomingHttpHeaders = {};
+  // Compared in lower case: Node lowercases what it parsed, but a name is a name in any letter case.
+  for (const [name, value] of Object.entries(incoming)) if (!NOT_FORWARDED.has(name.toLowerCase())) headers[name] = value;
   dropConnectionListed(headers, incoming.connection);
-  for (const name of [...HOP_BY_HOP, ...GATE_ONLY, 'forwarded', 'x-forwarded-for', 'x-real-ip']) delete headers[name];
   headers['x-forwarded-host'] = forwarded.host;
   headers['x-forwarded-proto'] = forwarded.proto;
   headers['x-forwarded-for'] = forwarded.clientIp;
@@ -59,8 +69,6 @@ export function relativeLocation(location: string, origins: readonly string[]): 
 
 function dropConnectionListed(headers: Record<string, unknown>, connection: unknown): void {
   if (typeof connection !== 'string') return;
-  for (const name of connection.split(',')) {
-    const key = name.trim().toLowerCase();
-    if (key !== '') delete headers[key];
-  }
+  const listed = new Set(connection.split(',').map((name) => name.trim().toLowerCase()));
+  for (const name of Object.keys(headers)) if (listed.has(name.toLowerCase())) delete headers[name];
 }

@@ -37,6 +37,35 @@ describe('upstreamRequestHeaders', () => {
   });
 });
 
+describe('upstreamRequestHeaders: zot\'s internal headers', () => {
+  const forwarded = { host: 'registry.example.org', proto: 'https' as const, clientIp: '10.0.0.7' };
+
+  it.each([
+    ['x-zot-cluster-hop-count'],
+    ['X-Zot-Cluster-Hop-Count'],
+    ['X-ZOT-CLUSTER-HOP-COUNT'],
+    ['x-zot-api-client'],
+    ['X-ZOT-API-CLIENT'],
+    ['x-Zot-Api-Client'],
+    // and every other dropped name, in any case
+    ['Authorization'],
+    ['X-Forwarded-Host'],
+  ])('drops %s in any letter case', (name) => {
+    const out = upstreamRequestHeaders({ [name]: 'zot-ui', accept: 'application/json' }, forwarded);
+    expect(out).toEqual({
+      accept: 'application/json',
+      'x-forwarded-host': 'registry.example.org',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-for': '10.0.0.7',
+    });
+  });
+
+  it('drops a header Connection lists, whatever its case', () => {
+    const out = upstreamRequestHeaders({ connection: 'X-Secret-Hop', 'X-Secret-Hop': '1', accept: '*/*' }, forwarded);
+    expect(Object.keys(out)).toEqual(['accept', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-for']);
+  });
+});
+
 describe('clientResponseHeaders', () => {
   it('strips hop-by-hop headers and keeps Location on the gate', () => {
     expect(
