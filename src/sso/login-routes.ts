@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as client from 'openid-client';
 import type { Config } from '../config/types.js';
 import { isGateError } from '../errors.js';
+import { sendOciError } from '../http/oci-error.js';
 import { loggedIn, loggedOut, loginRefused } from '../observability/account-events.js';
 import { noteAudit } from '../observability/observation.js';
 import { safeCallbackUi } from '../policy/redirect.js';
@@ -27,8 +28,12 @@ export interface LoginDeps {
 
 export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
   app.get('/zot/auth/login', async (request, reply) => {
-    const query = request.query as Record<string, string | undefined>;
-    const providerId = query.provider ?? [...deps.providers.keys()][0] ?? '';
+    const query = request.query as Record<string, string | string[] | undefined>;
+    const named = oneValue(query.provider);
+    if (!named.ok) {
+      return sendOciError(request, reply, { status: 400, code: 'UNSUPPORTED', message: 'query parameter "provider" is given more than once with different values; name one login provider', reason: 'repeated-parameter' });
+    }
+    const providerId = named.value ?? [...deps.providers.keys()][0] ?? '';
     const oidc = deps.providers.get(providerId);
     if (oidc === undefined) return html(reply, 400, messagePage('Unknown login provider', `No login provider named "${providerId}" is configured.`));
     const config = deps.config();
@@ -42,7 +47,9 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();
-    const callbackUi = safeCallbackUi(query.callback_ui, config.auth.openid?.callbackAllowOrigins ?? [], origin);
+    // Repeated with different values, it is doubtful: safeCallbackUi sends the browser to `/`.
+    const callbackUiParam = oneValue(query.callback_ui);
+    const callbackUi = safeCallbackUi(callbackUiParam.ok ? callbackUiParam.value : undefined, config.auth.openid?.callbackAllowOrigins ?? [], origin);
     await deps.sessions.startLogin(request, reply, { provider: providerId, state, nonce, verifier, callbackUi });
     const url = client.buildAuthorizationUrl(configuration, {
       redirect_uri: `${origin}/zot/auth/callback/${providerId}`,
@@ -122,6 +129,17 @@ export async function endSessionUrl(deps: Pick<LoginDeps, 'providers'>, provider
   }
   if (configuration.serverMetadata().end_session_endpoint === undefined) return undefined;
   return client.buildEndSessionUrl(configuration, { client_id: configuration.clientMetadata().client_id, post_logout_redirect_uri: `${origin}/-/account` }).href;
+}
+
+/**
+ * A query parameter as one value: the querystring parser turns a repeated one
+ * into a list. The same value repeated is that value (zot's UI may send
+ * `provider` twice); different values are refused, never one picked.
+ */
+export function oneValue(value: string | readonly string[] | undefined): { readonly ok: true; readonly value: string | undefined } | { readonly ok: false } {
+  if (typeof value === 'string' || value === undefined) return { ok: true, value };
+  const [first] = value;
+  return value.every((v) => v === first) ? { ok: true, value: first } : { ok: false };
 }
 
 function idpDown(request: FastifyRequest, reply: FastifyReply, oidc: OidcClient, error: unknown, retry = request.raw.url ?? '/zot/auth/login') {
