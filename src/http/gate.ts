@@ -80,8 +80,8 @@ export function gateHook(deps: GateDeps) {
     const parsed = parseRequest(request.method, request.raw.url ?? '/');
     if (!parsed.ok) {
       noteRegistry(request, 'invalid');
-      const { code, message, reason } = parsed.invalid;
-      return sendOciError(request, reply, { status: 400, code, message, reason });
+      const { status = 400, code, message, reason } = parsed.invalid;
+      return sendOciError(request, reply, { status, code, message, reason });
     }
     noteRegistry(request, parsed.request);
     const requirement = requirementOf(request.method, parsed.request);

@@ -5,7 +5,7 @@
  * The raw target is judged as received, before any decoding: zot's Go router
  * decodes and cleans paths, so any form whose meaning could change on the way
  * (dot segments, encoded characters, `//`, `\`, `;`) is refused rather than
- * normalised. Every refusal is a 400:
+ * normalised. Every refusal is a 400, but the last rows of the table:
  *
  * | problem                                           | code           | reason                  |
  * | ------------------------------------------------- | -------------- | ----------------------- |
@@ -27,6 +27,7 @@
  * | `n` not a whole number from 0 to 10000            | UNSUPPORTED    | page-size               |
  * | UI path reaching a reserved prefix (RESERVED)     | UNSUPPORTED    | reserved-path           |
  * | UI path still encoded after 3 decoding rounds     | UNSUPPORTED    | nested-percent-encoding |
+ * | 414: manifest PUT with more than 46 `tag=` values  | MANIFEST_INVALID | too-many-tags         |
  *
  * Control and non-ASCII characters are checked first, over the whole target
  * (RFC 3986 has no place for them); the path checks then run in table order.

@@ -47,6 +47,14 @@ const RULES: Partial<Record<RegistryRoute['kind'], Rules>> = {
 /** dist-spec v1.1: `?tag=` names the tags of a manifest PUT by digest. */
 const MANIFEST_PUT: Rules = { tag: { repeatable: true, check: checkTag } };
 
+/**
+ * zot's limit on `tag=` values in one manifest PUT (2.1.16+): what fits, at
+ * 128 characters a tag, in an 8 KiB request target less 2 KiB for the path
+ * (6144 / 133). Each tag costs an upstream lookup under the repository's
+ * write lock, so more are refused before any.
+ */
+export const MAX_MANIFEST_PUT_TAGS = 46;
+
 function rulesFor(method: string, route: RegistryRoute): Rules {
   if (route.kind === 'manifest') return method === 'PUT' ? MANIFEST_PUT : {};
   return RULES[route.kind] ?? {};
@@ -59,6 +67,10 @@ function rulesFor(method: string, route: RegistryRoute): Rules {
  */
 export function keepQuery(method: string, route: RegistryRoute, params: URLSearchParams): KeptQuery {
   const rules = rulesFor(method, route);
+  if (route.kind === 'manifest' && method === 'PUT') {
+    const tooMany = checkTagCount(params.getAll('tag').length);
+    if (tooMany !== null) return { ok: false, invalid: tooMany };
+  }
   const kept: Array<readonly [string, string]> = [];
   for (const [key, value] of params) {
     const rule = Object.hasOwn(rules, key) ? rules[key] : undefined;
@@ -73,6 +85,13 @@ export function keepQuery(method: string, route: RegistryRoute, params: URLSearc
     kept.push([key, value]);
   }
   return route.kind === 'upload-start' ? applyMountRule(kept) : { ok: true, query: kept, mountDropped: false };
+}
+
+/** Counted as sent, repeats and malformed values included (zot counts them so), before any value is read. */
+function checkTagCount(count: number): Invalid | null {
+  if (count <= MAX_MANIFEST_PUT_TAGS) return null;
+  const message = `query parameter "tag": a manifest PUT may name at most ${MAX_MANIFEST_PUT_TAGS} tags, this one names ${count}`;
+  return { status: 414, code: 'MANIFEST_INVALID', reason: 'too-many-tags', message };
 }
 
 /**

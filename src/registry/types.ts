@@ -39,10 +39,16 @@ export type RegistryRoute =
   | { readonly kind: 'ui' };
 
 /** The OCI error codes a malformed request can earn (dist-spec "Error Codes"). */
-export type InvalidCode = 'NAME_INVALID' | 'TAG_INVALID' | 'DIGEST_INVALID' | 'UNSUPPORTED';
+export type InvalidCode = 'NAME_INVALID' | 'TAG_INVALID' | 'DIGEST_INVALID' | 'MANIFEST_INVALID' | 'MANIFEST_UNKNOWN' | 'UNSUPPORTED';
 
-/** A rejected request: always 400, always with an operator-readable reason. */
+/** A rejected request, never forwarded, always with an operator-readable reason. */
 export interface Invalid {
+  /**
+   * 400 when absent. 404: a read of a manifest reference that is neither a
+   * tag nor a digest (zot's answer), or a path under the gate's own `/-/`;
+   * 414: a manifest PUT naming more tags than zot accepts.
+   */
+  readonly status?: 404 | 414;
   readonly code: InvalidCode;
   readonly message: string;
   /** kebab-case, e.g. `dot-segment`, `encoded-slash`, `name-grammar` */

@@ -21,9 +21,9 @@ const anyInput = fc.tuple(method, target);
 const REASONS = new Set([
   'not-origin-form', 'control-character', 'non-ascii', 'percent-encoded', 'backslash', 'path-parameter', 'dot-segment',
   'empty-segment', 'name-too-long', 'name-grammar', 'tag-grammar', 'digest-algorithm', 'digest-grammar', 'session-grammar',
-  'repeated-parameter', 'page-size', 'reserved-path', 'nested-percent-encoding', 'undecodable-target',
+  'repeated-parameter', 'page-size', 'reserved-path', 'nested-percent-encoding', 'undecodable-target', 'too-many-tags',
 ]);
-const CODES = new Set(['NAME_INVALID', 'TAG_INVALID', 'DIGEST_INVALID', 'UNSUPPORTED']);
+const CODES = new Set(['NAME_INVALID', 'TAG_INVALID', 'DIGEST_INVALID', 'MANIFEST_INVALID', 'UNSUPPORTED']);
 
 type Registry = Extract<RegistryRoute, { kind: 'base' | 'catalog' | 'manifest' | 'blob' | 'upload-start' | 'upload' | 'tags' | 'referrers' }>;
 

@@ -519,6 +519,35 @@ describe('query: only the parameters a route uses are kept, validated and re-enc
     expect(refused(method, rawUrl)).toEqual(expected);
   });
 
+  describe('a manifest PUT names at most 46 tags (zot\'s limit), counted as sent', () => {
+    const tags = (count: number, name = (i: number) => `t${i}`) => Array.from({ length: count }, (_, i) => `tag=${name(i)}`).join('&');
+    const tooMany = (count: number): Invalid => ({
+      status: 414,
+      code: 'MANIFEST_INVALID',
+      reason: 'too-many-tags',
+      message: `query parameter "tag": a manifest PUT may name at most 46 tags, this one names ${count}`,
+    });
+
+    it.each<[string, string, Invalid]>([
+      ['47 tags by digest', `/v2/app/manifests/${D}?${tags(47)}`, tooMany(47)],
+      ['1,500 tags by digest', `/v2/app/manifests/${D}?${tags(1500)}`, tooMany(1500)],
+      ['47 tags by tag', `/v2/app/manifests/latest?${tags(47)}`, tooMany(47)],
+      ['one tag 47 times', `/v2/app/manifests/${D}?${tags(47, () => 'same')}`, tooMany(47)],
+      ['47 empty values', `/v2/app/manifests/${D}?${tags(47, () => '')}`, tooMany(47)],
+      ['the count comes before the grammar', `/v2/app/manifests/${D}?${tags(46)}&tag=.bad`, tooMany(47)],
+    ])('%s', (_name, rawUrl, expected) => {
+      expect(refused('PUT', rawUrl)).toEqual(expected);
+    });
+
+    it('46 are kept, in order', () => {
+      expect(parsed('PUT', `/v2/app/manifests/${D}?${tags(46)}`).query).toEqual(Array.from({ length: 46 }, (_, i) => ['tag', `t${i}`]));
+    });
+
+    it('only a PUT counts them: a read drops the parameter', () => {
+      expect(parsed('GET', `/v2/app/manifests/${D}?${tags(47)}`).query).toEqual([]);
+    });
+  });
+
   it('does not mistake an inherited property for a parameter rule', () => {
     expect(parsed('POST', '/v2/app/blobs/uploads/?constructor=1&__proto__=2&toString=3').query).toEqual([]);
   });
