@@ -5,21 +5,26 @@
  * endpoint, `/zot/auth/apikey`) calls, in this order:
  *
  * 1. `refuseLocked` before checking: a request that carries credentials from
- *    a locked address, or naming a locked username, is answered 429
- *    `TOOMANYREQUESTS` with `Retry-After` — also when its credentials are
- *    right, so a locked guesser learns nothing. Requests without credentials
- *    (anonymous pulls, the session cookie) are never refused here.
+ *    a locked address is answered 429 `TOOMANYREQUESTS` with `Retry-After` —
+ *    also when its credentials are right, so a locked guesser learns nothing.
+ *    A locked username refuses here only guessable secrets
+ *    (policy/throttle.ts `usernameLockChecksFirst`): an API key or a signed
+ *    token is checked first, so its owner is never locked out by strangers.
+ *    Requests without credentials (anonymous pulls, the session cookie) are
+ *    never refused here.
  * 2. `failed` after refused credentials: counts the failure and waits zot's
  *    failDelay, doubled per failure beyond `delayAfter`; the failure that
- *    reaches the limit is answered 429 at once.
- * 3. `succeeded` after accepted Basic credentials: the address becomes one
- *    the username is known from. Accepted credentials never wait.
+ *    reaches a limit, or meets a lock in place, is answered 429 at once.
+ * 3. `succeeded` after accepted credentials: the address becomes one the
+ *    identity that authenticated is known from — its name, never the Basic
+ *    username sent beside a trusted JWT. Accepted credentials never wait.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
 import { AuthThrottle, clientKey, type Attempt } from '../identity/auth-throttle.js';
-import { countsAsGuess, throttleLimits, type Lock, type ThrottleScope } from '../policy/throttle.js';
+import { countsAsGuess, secretKindOf, throttleLimits, usernameLockChecksFirst, type Lock, type ThrottleScope } from '../policy/throttle.js';
 import type { CredentialsResult } from '../identity/credentials.js';
+import type { Identity } from '../identity/types.js';
 import { observationOf } from '../observability/observation.js';
 import { sendOciError } from './oci-error.js';
 
@@ -44,7 +49,9 @@ export class AuthThrottling {
   refuseLocked(request: FastifyRequest, reply: FastifyReply, credentials: CredentialsResult): FastifyReply | null {
     const attempt = attemptOf(request, credentials);
     if (attempt === null) return null;
-    const lock = this.#model.check(attempt, this.#now().getTime());
+    // attemptOf() names a username for Basic credentials only
+    const usernameFirst = credentials.ok && credentials.credentials.kind === 'basic' && usernameLockChecksFirst(secretKindOf(credentials.credentials));
+    const lock = this.#model.check(usernameFirst ? attempt : { address: attempt.address }, this.#now().getTime());
     return lock === null ? null : this.#refuse(request, reply, attempt, lock, false);
   }
 
@@ -68,10 +75,10 @@ export class AuthThrottling {
     return this.#refuse(request, reply, attempt, outcome.lock, outcome.started.length > 0);
   }
 
-  /** After credentials were accepted. */
-  succeeded(request: FastifyRequest, credentials: CredentialsResult): void {
+  /** After credentials were accepted as `identity`: the address is known for it (an anonymous one records nothing). */
+  succeeded(request: FastifyRequest, credentials: CredentialsResult, identity: Identity): void {
     const attempt = attemptOf(request, credentials);
-    if (attempt !== null) this.#model.succeed(attempt);
+    if (attempt !== null && identity.kind === 'user') this.#model.succeed(attempt.address, identity.name);
   }
 
   #refuse(request: FastifyRequest, reply: FastifyReply, attempt: Attempt, lock: Lock, started: boolean): FastifyReply {

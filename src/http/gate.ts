@@ -193,7 +193,7 @@ export async function authenticate(
     sendOciError(request, reply, refused, refused.status === 401 ? challenge() : undefined);
     return null;
   }
-  deps.throttle.succeeded(request, credentials);
+  deps.throttle.succeeded(request, credentials, resolution.identity);
   const identity = resolution.identity.kind === 'anonymous' ? await sessionIdentity(request, deps.sessions) : resolution.identity;
   noteIdentity(request, identity);
   return identity;

@@ -52,7 +52,7 @@ export function tokenEndpoint(app: FastifyInstance, deps: TokenDeps): void {
       // Basic here whatever auth.challenge says: this endpoint takes Basic credentials only.
       return sendOciError(request, reply, refused, refused.status === 401 ? { kind: 'basic', realm: config.auth.realm } : undefined);
     }
-    deps.throttle.succeeded(request, credentials);
+    deps.throttle.succeeded(request, credentials, resolution.identity);
     const identity = resolution.identity;
     noteIdentity(request, identity);
     const issued = await deps.gateTokens.issue(identity, service, deps.now());

@@ -12,13 +12,17 @@
  *   never from an address that has authenticated as that user before (its
  *   "known" addresses, the few most recent). So an attacker hammering `alice`
  *   from elsewhere cannot lock alice out of the addresses she works from,
- *   while a spread-out guesser is still bounded per username.
+ *   while a spread-out guesser is still bounded per username. An address
+ *   becomes known for the identity that authenticated, never for a name the
+ *   client merely sent (a trusted JWT is accepted with any Basic username).
  *
- * A lock is consulted before credentials are
- * checked, so a locked client learns nothing about them (a correct one is
- * refused too, until the lock ends). A success clears nothing: it would let
- * anyone with one valid key reset their address's count between guesses, and
- * a user's own success would restart a distributed guesser's budget for them.
+ * Which locks are consulted before credentials are checked is the caller's
+ * choice (policy/throttle.ts `usernameLockChecksFirst`): a locked client
+ * learns nothing about credentials that are not checked. A failure while one
+ * scope is locked still counts for the others. A success clears nothing: it
+ * would let anyone with one valid key reset their address's count between
+ * guesses, and a user's own success would restart a distributed guesser's
+ * budget for them.
  *
  * Memory is bounded: each scope keeps at most `maxKeys` keys (least recently
  * used go first) and each key at most `maxFailures` (or `delayAfter` + 16)
@@ -59,32 +63,44 @@ export class AuthThrottle {
     this.#known = new LRUCache({ max });
   }
 
-  /** Before credentials are checked: the lock that refuses this attempt, or null. */
+  /** The lock that refuses this attempt, or null; without a username, only the address's. */
   check(attempt: Attempt, now: number): Lock | null {
     return longest(this.#keys(attempt).map(([scope, key]) => this.#lockOf(scope, key, now)));
   }
 
-  /** After credentials were refused: the wait before answering, or the lock now in place. */
+  /**
+   * After credentials were refused: the wait before answering, or the lock in
+   * place. A scope already locked starts nothing new; the others still count,
+   * so guesses checked under a username lock still lock their address.
+   */
   fail(attempt: Attempt, limits: ThrottleLimits, now: number): FailureOutcome {
-    const existing = this.check(attempt, now);
-    if (existing !== null) return { kind: 'locked', lock: existing, started: [] };
     let delayMs = 0;
     const locks: Lock[] = [];
+    const started: ThrottleScope[] = [];
     for (const [scope, key] of this.#keys(attempt)) {
+      const held = this.#lockOf(scope, key, now);
+      if (held !== null) {
+        locks.push(held);
+        continue;
+      }
       const outcome = recordFailure(this.#records[scope].get(key) ?? NO_FAILURES, scope, limits, now);
       this.#records[scope].set(key, outcome.record);
-      if ('lock' in outcome) locks.push(outcome.lock);
-      else delayMs = Math.max(delayMs, outcome.delayMs);
+      if ('lock' in outcome) {
+        locks.push(outcome.lock);
+        started.push(scope);
+      } else delayMs = Math.max(delayMs, outcome.delayMs);
     }
     const lock = longest(locks);
-    return lock === null ? { kind: 'delay', delayMs } : { kind: 'locked', lock, started: locks.map((l) => l.scope) };
+    return lock === null ? { kind: 'delay', delayMs } : { kind: 'locked', lock, started };
   }
 
-  /** After credentials were accepted: the address becomes one the username is known from. Clears no failure. */
-  succeed(attempt: Attempt): void {
-    if (attempt.username === undefined) return;
-    const known = this.#known.get(attempt.username) ?? [];
-    this.#known.set(attempt.username, [attempt.address, ...known.filter((a) => a !== attempt.address)].slice(0, KNOWN_ADDRESSES));
+  /**
+   * After credentials were accepted: `address` (a clientKey()) becomes one
+   * `user`, the identity that authenticated, is known from. Clears no failure.
+   */
+  succeed(address: string, user: string): void {
+    const known = this.#known.get(user) ?? [];
+    this.#known.set(user, [address, ...known.filter((a) => a !== address)].slice(0, KNOWN_ADDRESSES));
   }
 
   /** What is held, for tests of the memory bound: keys per scope and failure times in all. */

@@ -68,6 +68,32 @@ export function countsAsGuess(failure: string): boolean {
   return !NOT_COUNTED.has(failure);
 }
 
+/** What a credential's secret is, as far as guessing goes. */
+export type SecretKind = 'api-key' | 'signed-token' | 'password';
+
+// zot's API-key prefix (identity/apikey.ts), and a compact JWS (header.payload.signature).
+const API_KEY_PREFIX = 'zak_';
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** The secret Basic or Bearer credentials carry: a `zak_` key, a signed token (a gate token, a trusted JWT), else a password. */
+export function secretKindOf(credentials: { readonly kind: 'basic'; readonly password: string } | { readonly kind: 'bearer' }): SecretKind {
+  if (credentials.kind === 'bearer') return 'signed-token';
+  if (credentials.password.startsWith(API_KEY_PREFIX)) return 'api-key';
+  return COMPACT_JWS.test(credentials.password) ? 'signed-token' : 'password';
+}
+
+/**
+ * Whether the username lock refuses a credential before it is checked. Only
+ * a guessable secret: a `zak_` key is 128 random bits and a token is a
+ * signature, both checked cheaply, so refusing a right one unchecked would
+ * only let anyone who guesses under its owner's name lock the owner out. Those
+ * are checked first; a wrong one still counts and meets the lock afterwards.
+ * The address lock is always consulted first, whatever the credential.
+ */
+export function usernameLockChecksFirst(secret: SecretKind): boolean {
+  return secret === 'password';
+}
+
 /** The limits the config sets now (a SIGHUP may change them; what was counted stays). */
 export function throttleLimits(auth: Pick<Config['auth'], 'throttle' | 'failDelayMs'>): ThrottleLimits {
   const t = auth.throttle;

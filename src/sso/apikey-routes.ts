@@ -84,7 +84,7 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
     if (caller.kind === 'refused') noteAuthFailure(request, caller.reason);
     else noteIdentity(request, caller.kind === 'anonymous' ? ANONYMOUS : caller.identity);
     if (caller.kind === 'session' || caller.kind === 'apikey') {
-      if (caller.kind === 'apikey') options.throttle.succeeded(request, credentials);
+      if (caller.kind === 'apikey') options.throttle.succeeded(request, credentials, caller.identity);
       callers.set(request, caller);
       return;
     }

@@ -7,10 +7,12 @@
  * `maxFailures` failures from an address (or `usernameMaxFailures` for one
  * username, from addresses it never authenticated from) every request with
  * credentials from there is answered 429 `TOOMANYREQUESTS` with `Retry-After`
- * — before its credentials are checked, so a right guess is refused too —
- * until the lock ends; a repeated lock lasts twice as long. Failures beyond
- * `delayAfter` wait twice as long each. Anonymous pulls, other addresses and
- * the user's known addresses are untouched.
+ * until the lock ends — an address lock before credentials are checked, so a
+ * right guess is refused too; a username lock only after a wrong key, so the
+ * user's right key is never refused by it (issue 12) — and a repeated address
+ * lock lasts twice as long. Failures beyond `delayAfter` wait twice as long
+ * each. Anonymous pulls, other addresses and the user's known addresses are
+ * untouched.
  *
  * Client addresses are simulated with X-Forwarded-For, which the gate trusts
  * from loopback only (`trustProxy: 'loopback'`), as behind Caddy.
@@ -182,8 +184,9 @@ describe('per username, across addresses', () => {
       await failures(blobPath(), from, count, (n) => basic('deploy', wrongKey(100 + i * 10 + n)));
     }
     expectLocked(await call(gate, blobPath(), { from: '198.51.100.3', auth: basic('deploy', wrongKey(199)) }), USERNAME_LOCKED, ['2']);
-    // from an address deploy has not authenticated from, even the right key waits for the lock
-    expectLocked(await call(gate, blobPath(), { from: '192.0.2.51', auth: basic('deploy', keys.deploy) }), USERNAME_LOCKED, ['1', '2']);
+    // a wrong key from an address deploy has not authenticated from meets the lock; the right key passes it (issue 12)
+    expectLocked(await call(gate, blobPath(), { from: '192.0.2.51', auth: basic('deploy', wrongKey(198)) }), USERNAME_LOCKED, ['1', '2']);
+    expect((await call(gate, blobPath(), { from: '192.0.2.52', auth: basic('deploy', keys.deploy) })).status).toBe(200);
     expect(await scrape(gate, ...THROTTLE_FAMILIES)).toEqual({
       ...before,
       'zot_gate_auth_throttled_total{scope="username"}': before['zot_gate_auth_throttled_total{scope="username"}']! + 2,

@@ -100,7 +100,7 @@ describe('per address', () => {
     const throttle = new AuthThrottle();
     const other: Attempt = { address: '203.0.113.2' };
     failAt(throttle, A, [0, 1, 2, 3]);
-    throttle.succeed({ ...A, username: 'alice' });
+    throttle.succeed(A.address, 'alice');
     expect(throttle.fail(other, LIMITS, 4)).toEqual(delay(100));
     expect(throttle.fail(A, LIMITS, 5)).toEqual(locked('address', 10_005, 10));
     expect(throttle.check(other, 6)).toBeNull();
@@ -123,12 +123,22 @@ describe('per username', () => {
 
   it('an address the user authenticated from is not locked by the username, and its failures do not count for it', () => {
     const throttle = new AuthThrottle();
-    throttle.succeed(alice('192.0.2.1'));
+    throttle.succeed('192.0.2.1', 'alice');
     Array.from({ length: 8 }, (_, i) => throttle.fail(alice(`198.51.100.${i}`), LIMITS, i));
     expect(throttle.check(alice('192.0.2.1'), 10)).toBeNull();
     expect(throttle.check(alice('192.0.2.2'), 10)?.scope).toBe('username');
     // from the known address, a failure counts for the address alone
     expect(throttle.fail(alice('192.0.2.1'), LIMITS, 20)).toEqual(delay(100));
+  });
+
+  it('a failure while the username is locked still counts for its address, which then locks too', () => {
+    const throttle = new AuthThrottle();
+    Array.from({ length: 8 }, (_, i) => throttle.fail(alice(`198.51.100.${i}`), LIMITS, 0));
+    const outcomes = failAt(throttle, alice('192.0.2.9'), [1, 2, 3, 4, 5]);
+    expect(outcomes.slice(0, 4)).toEqual(Array(4).fill(locked('username', 10_000, 10, [])));
+    expect(outcomes[4]).toEqual({ kind: 'locked', lock: { scope: 'address', until: 10_005, retryAfter: 10 }, started: ['address'] });
+    // without a username (a key or token checked before the username lock) only the address's lock is seen
+    expect(throttle.check({ address: '192.0.2.10' }, 6)).toBeNull();
   });
 
   it("a username's locks do not grow", () => {
@@ -167,7 +177,7 @@ describe('memory is bounded', () => {
 
   it(`keeps ${KNOWN_ADDRESSES} known addresses per user, the most recent`, () => {
     const throttle = new AuthThrottle();
-    for (let i = 0; i <= KNOWN_ADDRESSES; i++) throttle.succeed({ address: `192.0.2.${i}`, username: 'alice' });
+    for (let i = 0; i <= KNOWN_ADDRESSES; i++) throttle.succeed(`192.0.2.${i}`, 'alice');
     Array.from({ length: 8 }, (_, i) => throttle.fail({ address: `198.51.100.${i}`, username: 'alice' }, LIMITS, 0));
     expect(throttle.check({ address: '192.0.2.0', username: 'alice' }, 1)?.scope).toBe('username');
     expect(throttle.check({ address: '192.0.2.1', username: 'alice' }, 1)).toBeNull();

@@ -3,7 +3,7 @@
  * and which refusals count as guesses at all.
  */
 import { describe, expect, it } from 'vitest';
-import { countsAsGuess, NO_FAILURES, recordFailure, type FailureRecord, type ThrottleLimits } from '../../../src/policy/throttle.js';
+import { countsAsGuess, NO_FAILURES, recordFailure, secretKindOf, usernameLockChecksFirst, type FailureRecord, type ThrottleLimits } from '../../../src/policy/throttle.js';
 
 const LIMITS: ThrottleLimits = {
   windowMs: 600_000,
@@ -71,5 +71,21 @@ describe('countsAsGuess', () => {
     ['bearer-at-token-endpoint', false],
   ])('%s → %s', (failure, counted) => {
     expect(countsAsGuess(failure)).toBe(counted);
+  });
+});
+
+describe('secretKindOf and usernameLockChecksFirst: which credentials a username lock refuses unchecked', () => {
+  const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJl';
+  it.each<[string, Parameters<typeof secretKindOf>[0], string, boolean]>([
+    ['an API key', { kind: 'basic', password: `zak_${'0'.repeat(32)}` }, 'api-key', false],
+    ['a malformed API key is still looked up as one', { kind: 'basic', password: 'zak_short' }, 'api-key', false],
+    ['a trusted JWT as the Basic password', { kind: 'basic', password: jwt }, 'signed-token', false],
+    ['a Bearer token (gate token or trusted JWT)', { kind: 'bearer' }, 'signed-token', false],
+    ['a password', { kind: 'basic', password: 'hunter2' }, 'password', true],
+    ['two dots are not enough for a token', { kind: 'basic', password: 'a.b' }, 'password', true],
+    ['a token with characters outside base64url', { kind: 'basic', password: 'a.b+c.d' }, 'password', true],
+  ])('%s → %s, refused unchecked: %s', (_name, credentials, kind, first) => {
+    expect(secretKindOf(credentials)).toBe(kind);
+    expect(usernameLockChecksFirst(secretKindOf(credentials))).toBe(first);
   });
 });
