@@ -14,7 +14,7 @@ import { parseRequest } from '../registry/parse.js';
 import type { GateMetrics } from '../observability/metrics.js';
 import { countBytes, isReadable } from '../observability/stream-bytes.js';
 import { upstreamTimer } from '../observability/upstream-metrics.js';
-import { Relay } from './relay.js';
+import { CLIENT_GONE, Relay, RelayError } from './relay.js';
 import { sendRelayed } from './relayed-reply.js';
 import { clientOrigin, forwardedFor } from './forwarded.js';
 import { clientResponseHeaders, relativeLocation, upstreamRequestHeaders } from './headers.js';
@@ -58,11 +58,19 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
    */
   const relayRead = async (request: FastifyRequest, reply: FastifyReply, url: string, general: () => FastifyReply): Promise<FastifyReply> => {
     const answered = upstreamTimer(metrics, request.method);
+    // A client that leaves while the registry is asked takes its request with it (relay.ts `gone`).
+    const gone = new AbortController();
+    const leave = () => gone.abort();
+    if (reply.raw.destroyed) leave();
+    else reply.raw.once('close', leave);
     let outcome;
     try {
-      outcome = await relay.get(request.method as 'GET' | 'HEAD', url, upstreamRequestHeaders(request.headers, forwardedFor(request)));
+      outcome = await relay.get(request.method as 'GET' | 'HEAD', url, upstreamRequestHeaders(request.headers, forwardedFor(request)), gone.signal);
     } catch (error) {
+      if (error instanceof RelayError && error.code === CLIENT_GONE) return abandoned(request, reply);
       return upstreamFailed(reply, error);
+    } finally {
+      reply.raw.off('close', leave);
     }
     if (outcome.kind === 'declined') {
       request.log.debug({ relay: outcome.reason }, 'relay declined; asking the general way');
@@ -128,6 +136,12 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
       onError: (reply, { error }) => void upstreamFailed(reply as FastifyReply, error),
     },
   });
+}
+
+/** The client left before anything could be sent: nothing to answer, and nobody to answer. */
+function abandoned(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  request.log.debug('client went away before the registry answered');
+  return reply.hijack();
 }
 
 /** As long as the upstream pool's `bodyTimeout` (upstream.ts): a stall, not a slow transfer. */

@@ -103,8 +103,14 @@ export class Relay {
     this.#authority = url.host;
   }
 
-  /** Asks for `path` (already canonical) with `headers` (already cleaned for the upstream). */
-  async get(method: 'GET' | 'HEAD', path: string, headers: IncomingHttpHeaders): Promise<RelayOutcome> {
+  /**
+   * Asks for `path` (already canonical) with `headers` (already cleaned for the
+   * upstream). `gone` aborts when the client leaves: a request still waiting
+   * for its answer then closes its connection (the answer is of no use, and a
+   * connection with an answer in flight cannot be kept), and the call rejects
+   * with a `CLIENT_GONE` RelayError.
+   */
+  async get(method: 'GET' | 'HEAD', path: string, headers: IncomingHttpHeaders, gone: AbortSignal): Promise<RelayOutcome> {
     if (!this.#plain) return { kind: 'declined', reason: 'https upstream' };
     if (this.#closed) return { kind: 'declined', reason: 'relay closed' };
     if (this.#active >= MAX_ACTIVE) return { kind: 'declined', reason: 'relay busy' };
@@ -115,13 +121,13 @@ export class Relay {
       const kept = this.#idle.pop();
       if (kept !== undefined) {
         try {
-          return await kept.exchange(head, method === 'HEAD', this.options);
+          return await kept.exchange(head, method === 'HEAD', this.options, gone);
         } catch (error) {
           if (!(error instanceof StaleConnection)) throw error;
         }
       }
-      const fresh = await Connection.open(this.#host, this.#port, this.options.headersTimeoutMs, (c) => this.#release(c));
-      return await fresh.exchange(head, method === 'HEAD', this.options);
+      const fresh = await Connection.open(this.#host, this.#port, this.options.headersTimeoutMs, (c) => this.#release(c), gone);
+      return await fresh.exchange(head, method === 'HEAD', this.options, gone);
     } finally {
       this.#active--;
     }
@@ -141,6 +147,13 @@ export class Relay {
       if (at !== -1) this.#idle.splice(at, 1);
     });
   }
+}
+
+/** The code of the RelayError a request rejects with when its client left before the answer came. */
+export const CLIENT_GONE = 'CLIENT_GONE';
+
+function clientGone(): RelayError {
+  return new RelayError('the client went away before the registry answered', CLIENT_GONE);
 }
 
 /** A kept connection was closed by the registry before it answered: safe to retry elsewhere. */
@@ -174,7 +187,8 @@ class Connection {
     this.socket.setTimeout(ms);
   }
 
-  static open(host: string, port: number, timeoutMs: number, release: (c: Connection) => void): Promise<Connection> {
+  static open(host: string, port: number, timeoutMs: number, release: (c: Connection) => void, gone: AbortSignal): Promise<Connection> {
+    if (gone.aborted) return Promise.reject(clientGone());
     return new Promise((resolve, reject) => {
       const holder: { connection?: Connection } = {};
       const socket = net.connect({
@@ -188,10 +202,14 @@ class Connection {
         },
       });
       const connection = (holder.connection = new Connection(socket, release));
-      const fail = (error: Error) => reject(new RelayError(`cannot connect to the registry: ${error.message}`, codeOf(error)));
+      const fail = (error: Error) =>
+        reject(error instanceof RelayError && error.code === CLIENT_GONE ? error : new RelayError(`cannot connect to the registry: ${error.message}`, codeOf(error)));
+      const leave = () => socket.destroy(clientGone());
       socket.once('error', fail);
+      gone.addEventListener('abort', leave, { once: true });
       connection.clock(timeoutMs, () => socket.destroy(new RelayError('connecting to the registry timed out', 'UND_ERR_CONNECT_TIMEOUT')));
       socket.once('connect', () => {
+        gone.removeEventListener('abort', leave);
         socket.off('error', fail);
         connection.clock(0);
         socket.on('error', (error) => connection.fail(error));
@@ -202,21 +220,30 @@ class Connection {
   }
 
   /** Sends one request head and resolves with the response head (or the reason it is not streamed here). */
-  exchange(head: string, toHead: boolean, options: RelayOptions): Promise<RelayOutcome> {
+  exchange(head: string, toHead: boolean, options: RelayOptions, gone: AbortSignal): Promise<RelayOutcome> {
     const reused = this.#used;
     this.#used = true;
     this.#onIdleGone = null;
     this.#bodyIdleMs = options.bodyIdleMs;
+    if (gone.aborted) {
+      // Not sent: the connection is as good as it was.
+      this.release(this);
+      return Promise.reject(clientGone());
+    }
     return new Promise<RelayOutcome>((resolve, reject) => {
+      const leave = () => this.destroy(clientGone());
+      gone.addEventListener('abort', leave, { once: true });
       const state: Extract<State, { kind: 'head' }> = {
         kind: 'head',
         received: Buffer.alloc(0),
         toHead,
         settle: (outcome) => {
+          gone.removeEventListener('abort', leave);
           this.clock(0);
           if (!(outcome instanceof Error)) return resolve(outcome);
           // A kept connection that closed before a byte of the answer: the request never reached a handler.
-          reject(reused && state.received.length === 0 ? new StaleConnection(outcome.message) : outcome);
+          const stale = reused && state.received.length === 0 && !(outcome instanceof RelayError && outcome.code === CLIENT_GONE);
+          reject(stale ? new StaleConnection(outcome.message) : outcome);
         },
       };
       this.#state = state;

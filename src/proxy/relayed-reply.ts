@@ -14,6 +14,8 @@ import { recycle } from './relay.js';
 export function sendRelayed(reply: FastifyReply, status: number, headers: OutgoingHttpHeaders, body: Readable, onBytes: (bytes: number) => void): void {
   const res = reply.raw;
   reply.hijack();
+  // The client left while the registry answered: its response closed already and will not close again.
+  if (res.destroyed) return void body.destroy();
   // The headers the gate set so far (the request id) and the registry's, cleaned.
   res.writeHead(status, { ...(reply.getHeaders() as OutgoingHttpHeaders), ...headers });
   body.on('data', (chunk: Buffer) => {

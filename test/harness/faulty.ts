@@ -17,10 +17,11 @@ export interface Fault {
   readonly path: string | RegExp;
   /**
    * A status to answer with an empty body (no registry headers), `reset` to
-   * destroy the connection, or `{ delayMs }` to forward the request unchanged
-   * once that many milliseconds have passed.
+   * destroy the connection, `unframed` to forward the request and send the
+   * registry's answer without its Content-Length (chunked), or `{ delayMs }`
+   * to forward the request unchanged once that many milliseconds have passed.
    */
-  readonly answer: number | 'reset' | { readonly delayMs: number };
+  readonly answer: number | 'reset' | 'unframed' | { readonly delayMs: number };
 }
 
 /** One request as it reached the injector. */
@@ -31,6 +32,8 @@ export interface InjectedRequest extends RecordedRequest {
   readonly receivedAt: number;
   /** `performance.now()` when its answer's status line went back; null until then, and for a reset. */
   readonly answeredAt: number | null;
+  /** How its body ended: read to the end, or cut off by the sender (`aborted`); null while it flows. */
+  readonly bodyEnd: 'complete' | 'aborted' | null;
 }
 
 export interface FaultInjector {
@@ -64,9 +67,20 @@ export async function startFaultInjector(targetUrl: string): Promise<FaultInject
     const url = req.url ?? '';
     const fault = faults.find((f) => matches(f, method, url));
     const answer = fault?.answer;
-    const faulted = answer !== undefined && typeof answer !== 'object';
-    const entry = { method, url, headers: req.headers, rawHeaders: req.rawHeaders, faulted, receivedAt: performance.now(), answeredAt: null as number | null };
+    const faulted = typeof answer === 'number' || answer === 'reset';
+    const entry = {
+      method,
+      url,
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      faulted,
+      receivedAt: performance.now(),
+      answeredAt: null as number | null,
+      bodyEnd: null as 'complete' | 'aborted' | null,
+    };
     requests.push(entry);
+    req.once('end', () => void (entry.bodyEnd ??= 'complete'));
+    req.once('close', () => void (entry.bodyEnd ??= req.complete ? 'complete' : 'aborted'));
     const answered = () => void (entry.answeredAt = performance.now());
     if (answer === 'reset') return void req.socket.destroy();
     if (typeof answer === 'number') {
@@ -75,8 +89,8 @@ export async function startFaultInjector(targetUrl: string): Promise<FaultInject
       return void res.writeHead(answer, { 'content-length': '0' }).end();
     }
     // An unread request stays paused, its body buffered, until forward() pipes it.
-    const forward = () => forwardTo(target, agent, req, res, answered);
-    if (answer === undefined) forward();
+    const forward = () => forwardTo(target, agent, req, res, answered, answer === 'unframed');
+    if (answer === undefined || answer === 'unframed') forward();
     else setTimeout(forward, answer.delayMs);
   });
   await new Promise<void>((resolve, reject) => {
@@ -100,12 +114,12 @@ export async function startFaultInjector(targetUrl: string): Promise<FaultInject
   };
 }
 
-function forwardTo(target: URL, agent: Agent, req: IncomingMessage, res: ServerResponse, answered: () => void): void {
+function forwardTo(target: URL, agent: Agent, req: IncomingMessage, res: ServerResponse, answered: () => void, unframed: boolean): void {
   const upstream = request(
     { host: target.hostname, port: target.port, method: req.method, path: req.url, agent, headers: req.rawHeaders },
     (answer) => {
       answered();
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, unframed ? withoutLength(answer.rawHeaders) : answer.rawHeaders);
       answer.on('error', (error) => res.destroy(error));
       answer.pipe(res);
     },
@@ -119,6 +133,13 @@ function forwardTo(target: URL, agent: Agent, req: IncomingMessage, res: ServerR
     if (!res.writableFinished) upstream.destroy();
   });
   req.pipe(upstream);
+}
+
+/** Raw headers (name, value, name, value…) without Content-Length: Node then frames the body chunked. */
+function withoutLength(raw: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() !== 'content-length') kept.push(raw[i]!, raw[i + 1]!);
+  return kept;
 }
 
 function matches(fault: Fault, method: string, url: string): boolean {

@@ -285,7 +285,7 @@ it('leaves an https upstream to the general path: never a cleartext connection t
   const scripted = await startScripted();
   const relay = new Relay(`https://127.0.0.1:${new URL(scripted.url).port}`, { headersTimeoutMs: 1_000, bodyIdleMs: 1_000 });
   try {
-    expect(await relay.get('GET', BLOB_PATH, {})).toEqual({ kind: 'declined', reason: 'https upstream' });
+    expect(await relay.get('GET', BLOB_PATH, {}, new AbortController().signal)).toEqual({ kind: 'declined', reason: 'https upstream' });
     expect(scripted.connections).toHaveLength(0);
   } finally {
     relay.close();
