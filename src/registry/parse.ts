@@ -5,29 +5,34 @@
  * The raw target is judged as received, before any decoding: zot's Go router
  * decodes and cleans paths, so any form whose meaning could change on the way
  * (dot segments, encoded characters, `//`, `\`, `;`) is refused rather than
- * normalised. Every refusal is a 400, but the last rows of the table:
+ * normalised. Every refusal is a 400 but the last two rows:
  *
- * | problem                                           | code           | reason                  |
- * | ------------------------------------------------- | -------------- | ----------------------- |
- * | target is not a path (absolute-form, `*`)         | UNSUPPORTED    | not-origin-form         |
- * | control character anywhere in the target          | UNSUPPORTED    | control-character       |
- * | non-ASCII character anywhere in the target        | UNSUPPORTED    | non-ascii               |
- * | `%` in a `/v2` path                               | UNSUPPORTED    | percent-encoded         |
- * | `\` in a path                                     | UNSUPPORTED    | backslash               |
- * | `;` in a `/v2` path                               | UNSUPPORTED    | path-parameter          |
- * | `.` or `..` segment                               | UNSUPPORTED    | dot-segment             |
- * | empty segment (`//`)                              | UNSUPPORTED    | empty-segment           |
- * | name longer than 255                              | NAME_INVALID   | name-too-long           |
- * | name (path, `from`, catalog `last`) off grammar   | NAME_INVALID   | name-grammar            |
- * | tag (path, `tag`, tags `last`) off grammar        | TAG_INVALID    | tag-grammar             |
- * | digest with an unregistered algorithm             | DIGEST_INVALID | digest-algorithm        |
- * | digest otherwise off grammar or not lowercase hex | DIGEST_INVALID | digest-grammar          |
- * | upload session id off grammar                     | UNSUPPORTED    | session-grammar         |
- * | single-valued query parameter repeated            | UNSUPPORTED    | repeated-parameter      |
- * | `n` not a whole number from 0 to 10000            | UNSUPPORTED    | page-size               |
- * | UI path reaching a reserved prefix (RESERVED)     | UNSUPPORTED    | reserved-path           |
- * | UI path still encoded after 3 decoding rounds     | UNSUPPORTED    | nested-percent-encoding |
- * | 414: manifest PUT with more than 46 `tag=` values  | MANIFEST_INVALID | too-many-tags         |
+ * | problem                                           | code             | reason                  |
+ * | ------------------------------------------------- | ---------------- | ----------------------- |
+ * | target is not a path (absolute-form, `*`)         | UNSUPPORTED      | not-origin-form         |
+ * | control character anywhere in the target          | UNSUPPORTED      | control-character       |
+ * | non-ASCII character anywhere in the target        | UNSUPPORTED      | non-ascii               |
+ * | `%` in a `/v2` path                               | UNSUPPORTED      | percent-encoded         |
+ * | `\` in a path                                     | UNSUPPORTED      | backslash               |
+ * | `;` in a `/v2` path                               | UNSUPPORTED      | path-parameter          |
+ * | `.` or `..` segment                               | UNSUPPORTED      | dot-segment             |
+ * | empty segment (`//`)                              | UNSUPPORTED      | empty-segment           |
+ * | name longer than 255                              | NAME_INVALID     | name-too-long           |
+ * | name (path, `from`, catalog `last`) off grammar   | NAME_INVALID     | name-grammar            |
+ * | tag (path, `tag`, tags `last`) off grammar        | TAG_INVALID      | tag-grammar             |
+ * | digest with an unregistered algorithm             | DIGEST_INVALID   | digest-algorithm        |
+ * | digest otherwise off grammar or not lowercase hex | DIGEST_INVALID   | digest-grammar          |
+ * | upload session id off grammar                     | UNSUPPORTED      | session-grammar         |
+ * | single-valued query parameter repeated            | UNSUPPORTED      | repeated-parameter      |
+ * | `n` not a whole number from 0 to 10000            | UNSUPPORTED      | page-size               |
+ * | UI path reaching a reserved prefix (RESERVED)     | UNSUPPORTED      | reserved-path           |
+ * | UI path still encoded after 3 decoding rounds     | UNSUPPORTED      | nested-percent-encoding |
+ * | 404: manifest GET/HEAD, reference off grammar     | MANIFEST_UNKNOWN | reference-grammar       |
+ * | 414: manifest PUT with more than 46 `tag=`        | MANIFEST_INVALID | too-many-tags           |
+ *
+ * The 404 is zot's answer to a read of a reference that is neither a tag nor
+ * a digest (it looks it up and finds nothing); writes keep the 400 of the
+ * tag and digest rows. The 414 is zot's limit, checked before any `tag` value.
  *
  * Control and non-ASCII characters are checked first, over the whole target
  * (RFC 3986 has no place for them); the path checks then run in table order.
@@ -76,7 +81,7 @@ function acceptRaw(route: RegistryRoute, upstreamUrl: string, rawQuery: string):
 function parseV2(method: string, path: string, rawQuery: string): ParseResult {
   const structural = checkV2Path(path);
   if (structural !== null) return { ok: false, invalid: structural };
-  const matched = matchRoute(path === '/v2' ? [''] : path.slice('/v2/'.length).split('/'));
+  const matched = matchRoute(method, path === '/v2' ? [''] : path.slice('/v2/'.length).split('/'));
   if (!matched.ok) return matched;
   const route = matched.value;
   if (route.kind === 'unknown') return accept({ route, upstreamUrl: path, query: [] });
@@ -181,7 +186,7 @@ const failed = (invalid: Invalid): Outcome<V2Route> => ({ ok: false, invalid });
  * `blobs` or `manifests` (`/v2/a/blobs/manifests/latest` is the manifest
  * `latest` of `a/blobs`). Every named route needs a name of one segment or more.
  */
-function matchRoute(segments: readonly string[]): Outcome<V2Route> {
+function matchRoute(method: string, segments: readonly string[]): Outcome<V2Route> {
   const [first, second, third] = segments;
   const count = segments.length;
   if (count === 1 && first === '') return ok({ kind: 'base' });
@@ -202,7 +207,7 @@ function matchRoute(segments: readonly string[]): Outcome<V2Route> {
   const named = segments.slice(0, -2);
   switch (kind) {
     case 'manifests':
-      return withName(named, (name) => withReference(name, last));
+      return withName(named, (name) => withReference(method, name, last));
     case 'blobs':
       return withName(named, (name) => withDigest(last, (digest) => ({ kind: 'blob', name, digest })));
     case 'referrers':
@@ -220,13 +225,22 @@ function withName(segments: readonly string[], build: (name: string) => Outcome<
   return problem === null ? build(name) : failed(problem);
 }
 
-/** dist-spec: a reference holding `:` is a digest, anything else a tag. */
-function withReference(name: string, reference: string): Outcome<V2Route> {
-  if (reference.includes(':')) {
-    return withDigest(reference, (digest) => ({ kind: 'manifest', name, reference: { kind: 'digest', digest } }));
-  }
-  const problem = checkTag(reference);
-  return problem === null ? ok({ kind: 'manifest', name, reference: { kind: 'tag', tag: reference } }) : failed(problem);
+/**
+ * dist-spec: a reference holding `:` is a digest, anything else a tag. A
+ * read of one that is neither is a 404, as zot answers it (it looks the
+ * reference up and finds nothing), malformed digests included; a write of
+ * one is a 400.
+ */
+function withReference(method: string, name: string, reference: string): Outcome<V2Route> {
+  const digest = reference.includes(':');
+  const problem = digest ? checkDigest(reference) : checkTag(reference);
+  if (problem !== null) return failed(method === 'GET' || method === 'HEAD' ? unknownManifest(name, reference) : problem);
+  return ok({ kind: 'manifest', name, reference: digest ? { kind: 'digest', digest: reference } : { kind: 'tag', tag: reference } });
+}
+
+function unknownManifest(name: string, reference: string): Invalid {
+  const message = `manifest ${quote(reference)} is not known in repository "${name}": it is neither a tag nor a digest`;
+  return { status: 404, code: 'MANIFEST_UNKNOWN', reason: 'reference-grammar', message };
 }
 
 function withDigest(digest: string, build: (digest: string) => V2Route): Outcome<V2Route> {

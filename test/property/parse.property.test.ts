@@ -22,8 +22,9 @@ const REASONS = new Set([
   'not-origin-form', 'control-character', 'non-ascii', 'percent-encoded', 'backslash', 'path-parameter', 'dot-segment',
   'empty-segment', 'name-too-long', 'name-grammar', 'tag-grammar', 'digest-algorithm', 'digest-grammar', 'session-grammar',
   'repeated-parameter', 'page-size', 'reserved-path', 'nested-percent-encoding', 'undecodable-target', 'too-many-tags',
+  'reference-grammar',
 ]);
-const CODES = new Set(['NAME_INVALID', 'TAG_INVALID', 'DIGEST_INVALID', 'MANIFEST_INVALID', 'UNSUPPORTED']);
+const CODES = new Set(['NAME_INVALID', 'TAG_INVALID', 'DIGEST_INVALID', 'MANIFEST_INVALID', 'MANIFEST_UNKNOWN', 'UNSUPPORTED']);
 
 type Registry = Extract<RegistryRoute, { kind: 'base' | 'catalog' | 'manifest' | 'blob' | 'upload-start' | 'upload' | 'tags' | 'referrers' }>;
 

@@ -185,26 +185,6 @@ describe('names, tags and digests in the path follow the OCI grammar', () => {
     ['/v2/-a/blobs/uploads/', { code: 'NAME_INVALID', reason: 'name-grammar', message: `repository name "-a" is invalid: ${nameRule}` }],
     ['/v2/_catalog/tags/list', { code: 'NAME_INVALID', reason: 'name-grammar', message: `repository name "_catalog" is invalid: ${nameRule}` }],
     [
-      '/v2/app/manifests/-latest',
-      { code: 'TAG_INVALID', reason: 'tag-grammar', message: 'tag "-latest" is invalid: a tag starts with a letter, a digit or "_"' },
-    ],
-    [
-      `/v2/app/manifests/${'v'.repeat(129)}`,
-      { code: 'TAG_INVALID', reason: 'tag-grammar', message: `tag "${'v'.repeat(80)}..." is invalid: tags are at most 128 characters` },
-    ],
-    [
-      '/v2/app/manifests/',
-      { code: 'TAG_INVALID', reason: 'tag-grammar', message: 'tag "" is invalid: a tag starts with a letter, a digit or "_"' },
-    ],
-    [
-      `/v2/app/manifests/sha256:${'A'.repeat(64)}`,
-      {
-        code: 'DIGEST_INVALID',
-        reason: 'digest-grammar',
-        message: `digest "sha256:${'A'.repeat(64)}" is invalid: sha256 needs 64 lowercase hex characters`,
-      },
-    ],
-    [
       '/v2/app/blobs/sha256:abc',
       { code: 'DIGEST_INVALID', reason: 'digest-grammar', message: 'digest "sha256:abc" is invalid: sha256 needs 64 lowercase hex characters' },
     ],
@@ -236,6 +216,49 @@ describe('names, tags and digests in the path follow the OCI grammar', () => {
     ],
   ])('%s', (rawUrl, expected) => {
     expect(refused('GET', rawUrl)).toEqual(expected);
+  });
+
+  describe('a manifest reference that is neither a tag nor a digest: 404 MANIFEST_UNKNOWN on reads (zot), 400 on writes', () => {
+    const unknown = (shown: string): Invalid => ({
+      status: 404,
+      code: 'MANIFEST_UNKNOWN',
+      reason: 'reference-grammar',
+      message: `manifest ${shown} is not known in repository "app": it is neither a tag nor a digest`,
+    });
+    const startsWith = 'a tag starts with a letter, a digit or "_"';
+    it.each<[string, string, Invalid]>([
+      ['-latest', '"-latest"', { code: 'TAG_INVALID', reason: 'tag-grammar', message: `tag "-latest" is invalid: ${startsWith}` }],
+      ['.INVALID_MANIFEST_NAME', '".INVALID_MANIFEST_NAME"', { code: 'TAG_INVALID', reason: 'tag-grammar', message: `tag ".INVALID_MANIFEST_NAME" is invalid: ${startsWith}` }],
+      [
+        'v'.repeat(129),
+        `"${'v'.repeat(80)}..."`,
+        { code: 'TAG_INVALID', reason: 'tag-grammar', message: `tag "${'v'.repeat(80)}..." is invalid: tags are at most 128 characters` },
+      ],
+      ['', '""', { code: 'TAG_INVALID', reason: 'tag-grammar', message: `tag "" is invalid: ${startsWith}` }],
+      [
+        `sha256:${'A'.repeat(64)}`,
+        `"sha256:${'A'.repeat(64)}"`,
+        { code: 'DIGEST_INVALID', reason: 'digest-grammar', message: `digest "sha256:${'A'.repeat(64)}" is invalid: sha256 needs 64 lowercase hex characters` },
+      ],
+      ['sha256:XYZ', '"sha256:XYZ"', { code: 'DIGEST_INVALID', reason: 'digest-grammar', message: 'digest "sha256:XYZ" is invalid: sha256 needs 64 lowercase hex characters' }],
+      [
+        `md5:${'a'.repeat(32)}`,
+        `"md5:${'a'.repeat(32)}"`,
+        { code: 'DIGEST_INVALID', reason: 'digest-algorithm', message: `digest "md5:${'a'.repeat(32)}" is invalid: algorithm "md5" is not supported (sha256, sha512)` },
+      ],
+      // a quote in the reference is escaped, not echoed
+      ['a"b', '"a\\"b"', { code: 'TAG_INVALID', reason: 'tag-grammar', message: 'tag "a\\"b" is invalid: a tag holds only letters, digits, "_", "." and "-"' }],
+    ])('%j', (reference, shown, written) => {
+      const path = `/v2/app/manifests/${reference}`;
+      expect(refused('GET', path)).toEqual(unknown(shown));
+      expect(refused('HEAD', path)).toEqual(unknown(shown));
+      expect(refused('PUT', path)).toEqual(written);
+      expect(refused('DELETE', path)).toEqual(written);
+    });
+
+    it('a malformed name is still a 400 on reads', () => {
+      expect(refused('GET', '/v2/App/manifests/-latest').code).toBe('NAME_INVALID');
+    });
   });
 
   it('accepts a name of exactly 255 characters', () => {
@@ -606,7 +629,7 @@ describe('no target, however built, sends an ambiguous /v2 path upstream', () =>
       return result.ok ? result.request.route.kind : result.invalid.code;
     }));
     expect([...kinds].sort()).toEqual(
-      expect.arrayContaining(['DIGEST_INVALID', 'NAME_INVALID', 'TAG_INVALID', 'UNSUPPORTED', 'base', 'manifest', 'ui', 'unknown']),
+      expect.arrayContaining(['DIGEST_INVALID', 'MANIFEST_UNKNOWN', 'NAME_INVALID', 'UNSUPPORTED', 'base', 'manifest', 'ui', 'unknown']),
     );
   });
 });
