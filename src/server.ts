@@ -3,6 +3,7 @@
  * tests build the app and call `inject()` or `listen({port: 0})` themselves.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config/types.js';
 import { AuthThrottling } from './http/auth-throttling.js';
@@ -23,8 +24,10 @@ import { accountPlugin } from './sso/account-routes.js';
 import { loginRoutes } from './sso/login-routes.js';
 import { OidcClient } from './sso/oidc-client.js';
 import { loadSessionKey } from './sso/session-key.js';
+import { REVOKED_SESSIONS_FILE, RevokedSessions } from './sso/revoked-sessions.js';
 import { Sessions } from './sso/sessions.js';
 import { forwardPlugin } from './proxy/forward.js';
+import { clientProto } from './proxy/forwarded.js';
 import { TagLocks } from './proxy/tag-locks.js';
 import { UploadSessions } from './proxy/upload-sessions.js';
 import type { Upstream } from './proxy/upstream.js';
@@ -77,8 +80,10 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     },
     // Bodies are streamed, never parsed, on proxied routes; this bounds the gate's own JSON routes.
     bodyLimit: 1024 * 1024,
-    // Caddy runs on the same host: trust its X-Forwarded-For so logs and zot see the client's address.
-    trustProxy: 'loopback',
+    // auth.trustedProxies (default loopback: Caddy beside the gate): X-Forwarded-For and -Proto are believed
+    // from these peers only, and the client is the rightmost address in the chain that is not one of them
+    // (proxy-addr walks from the socket leftwards). Fixed here: a change needs a restart.
+    trustProxy: [...config.auth.trustedProxies],
     frameworkErrors: (error, request, reply) => {
       sendOciError(request, reply, { status: 400, code: 'UNSUPPORTED', message: error.message, reason: 'malformed-request' });
     },
@@ -134,8 +139,15 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   const sessions = new Sessions({
     key: await loadSessionKey(config.dataDir),
     maxAgeMs: () => current.auth.sessionMaxAgeMs,
-    secure: (request) => current.externalUrl?.startsWith('https:') === true || request.headers['x-forwarded-proto'] === 'https',
+    secure: (request) => current.externalUrl?.startsWith('https:') === true || clientProto(request) === 'https',
     now,
+    // Logout's revocations, durable in dataDir and shared with other gates on it.
+    revoked: await RevokedSessions.open(join(config.dataDir, REVOKED_SESSIONS_FILE), {
+      onReloadProblem: (problem) => {
+        if (problem === null) deps.logger.info('revoked sessions read again; browser sessions accepted');
+        else deps.logger.error({ problem: problem.message }, 'browser sessions refused until the revoked sessions read again');
+      },
+    }),
   });
   const providers = new Map((config.auth.openid?.providers ?? []).map((p) => [p.id, new OidcClient(p)] as const));
   healthRoutes(app, upstream, providers);

@@ -78,7 +78,8 @@ function systemProblem(error: unknown): string {
   return code === undefined || words === code ? words : `${words} (${code})`;
 }
 
-function systemWords(error: unknown): string {
+/** The system's words for an fs error (`no space left on device`), without its path; shared by the other stores in dataDir. */
+export function systemWords(error: unknown): string {
   const { code, errno } = (error ?? {}) as NodeJS.ErrnoException;
   return (errno === undefined ? undefined : getSystemErrorMap().get(errno)?.[1]) ?? code ?? 'an I/O error';
 }

@@ -26,6 +26,7 @@ import { messagePage, sendPage } from './html.js';
 import { publicOrigin } from '../proxy/forwarded.js';
 import { endSessionUrl } from './login-routes.js';
 import type { OidcClient } from './oidc-client.js';
+import { revocationFailure } from './revoked-sessions.js';
 import type { Session, Sessions } from './sessions.js';
 
 export interface AccountDeps {
@@ -118,7 +119,14 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
   app.post(`${ACCOUNT}/logout`, async (request, reply) => {
     const session = await formSession(request, reply);
     if (session === null) return reply;
-    deps.sessions.clear(request, reply);
+    try {
+      await deps.sessions.end(request, reply);
+    } catch (error) {
+      const failure = revocationFailure(error);
+      if (failure === null) throw error;
+      request.log.error({ user: session.user, problem: (error as Error).message }, 'session not revoked');
+      return page(reply, 503, messagePage('You are still signed in', `Your session could not be ended because ${failure.problem}. Try again later.`, { href: ACCOUNT, label: 'Back to your account' }));
+    }
     noteAudit(request, loggedOut(session));
     // As for create: kept while test/e2e/account.test.ts asserts it.
     request.log.info({ audit: 'logout', user: session.user }, 'logout');

@@ -15,6 +15,7 @@ import { publicOrigin } from '../proxy/forwarded.js';
 import { loginIdentity } from './claims.js';
 import { messagePage, sendPage } from './html.js';
 import { isIdpUnreachable, type OidcClient } from './oidc-client.js';
+import { revocationFailure } from './revoked-sessions.js';
 import type { Sessions } from './sessions.js';
 
 export interface LoginDeps {
@@ -106,8 +107,16 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
   });
 
   app.post('/zot/auth/logout', async (request, reply) => {
-    const session = await deps.sessions.read(request);
-    deps.sessions.clear(request, reply);
+    let session;
+    try {
+      session = await deps.sessions.end(request, reply);
+    } catch (error) {
+      // Not recorded means not ended: a copy of the cookie would still work, so no 200.
+      const failure = revocationFailure(error);
+      if (failure === null) throw error;
+      request.log.error({ err: error }, 'session not revoked');
+      return sendOciError(request, reply, { status: 503, code: 'UNAVAILABLE', message: `the session was not ended: ${failure.problem}; retry later`, reason: failure.reason });
+    }
     if (session !== null) noteAudit(request, loggedOut(session));
     return reply.code(200).send({ endSessionUrl: await endSessionUrl(deps, session?.provider, publicOrigin(request, deps.config())) });
   });

@@ -3,13 +3,21 @@
  * Secure behind https, absolute lifetime `auth.session.maxAge`), zot's
  * readable `user` cookie for zot's UI, and the short-lived sealed cookie that
  * carries PKCE verifier, state and nonce from login to callback.
+ *
+ * Each session has a random id in its seal. Logout revokes the id on the
+ * server (revoked-sessions.ts) before it answers, so a copy of the cookie
+ * is no session afterwards, although its seal is good until it expires.
  */
 import { randomBytes } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sessionStanding } from '../policy/session-revocation.js';
+import type { SessionRevocations } from './revoked-sessions.js';
 import { seal, unseal } from './seal.js';
 
 export interface Session {
+  /** random, sealed in the cookie: what logout revokes */
+  readonly id: string;
   readonly user: string;
   readonly groups: readonly string[];
   readonly provider: string;
@@ -38,6 +46,8 @@ export interface SessionOptions {
   /** true when the client reached the gate over https */
   readonly secure: (request: FastifyRequest) => boolean;
   readonly now: () => Date;
+  /** the sessions logout ended */
+  readonly revoked: SessionRevocations;
 }
 
 export class Sessions {
@@ -47,19 +57,43 @@ export class Sessions {
     this.#options = options;
   }
 
+  /**
+   * The session the request's cookie holds, or null: none, a bad or expired
+   * seal, a cookie sealed before sessions had ids (it could not be revoked:
+   * its user signs in again once), a session logout has ended, or any
+   * session while the list of ended ones cannot be read (fail closed).
+   */
   async read(request: FastifyRequest): Promise<Session | null> {
-    const token = request.cookies[SESSION_COOKIE];
-    if (token === undefined) return null;
-    const payload = await unseal(token, this.#options.key, this.#options.now());
-    if (payload === null || typeof payload.u !== 'string' || typeof payload.c !== 'string' || typeof payload.exp !== 'number') return null;
-    const groups = Array.isArray(payload.g) ? payload.g.filter((g): g is string => typeof g === 'string') : [];
-    return { user: payload.u, groups, provider: typeof payload.p === 'string' ? payload.p : '', csrf: payload.c, expiresAt: payload.exp };
+    const session = await this.#unseal(request);
+    if (session === null) return null;
+    let revoked: ReadonlySet<string>;
+    try {
+      revoked = this.#options.revoked.revokedIds();
+    } catch {
+      return null; // said once by the store, not once per request
+    }
+    return sessionStanding(session.id, revoked).ok ? session : null;
+  }
+
+  /**
+   * Logout: revokes the request's session durably, then clears its cookies;
+   * returns the session ended (null when there was none). Throws when the
+   * revocation could not be recorded (revocationFailure says why), and then
+   * clears nothing: the session was not ended, and the answer must not say so.
+   */
+  async end(request: FastifyRequest, reply: FastifyReply): Promise<Session | null> {
+    // The seal alone: ending a session already revoked, or while the list does not read, must still be tried.
+    const session = await this.#unseal(request);
+    if (session !== null) await this.#options.revoked.revoke({ id: session.id, expiresAt: session.expiresAt }, Math.floor(this.#options.now().getTime() / 1000));
+    this.clear(request, reply);
+    return session;
   }
 
   async issue(request: FastifyRequest, reply: FastifyReply, who: { user: string; groups: readonly string[]; provider: string }): Promise<void> {
     const maxAgeMs = this.#options.maxAgeMs();
     const csrf = randomBytes(16).toString('base64url');
-    const token = await seal({ u: who.user, g: [...who.groups], p: who.provider, c: csrf }, this.#options.key, this.#options.now(), maxAgeMs);
+    const id = randomBytes(16).toString('base64url');
+    const token = await seal({ i: id, u: who.user, g: [...who.groups], p: who.provider, c: csrf }, this.#options.key, this.#options.now(), maxAgeMs);
     const secure = this.#options.secure(request);
     const maxAge = Math.floor(maxAgeMs / 1000);
     reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge });
@@ -71,6 +105,18 @@ export class Sessions {
     const secure = this.#options.secure(request);
     reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
     reply.clearCookie(USER_COOKIE, { path: '/', sameSite: 'lax', secure });
+  }
+
+  /** A well-sealed, unexpired session with an id, revoked or not. */
+  async #unseal(request: FastifyRequest): Promise<Session | null> {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token === undefined) return null;
+    const payload = await unseal(token, this.#options.key, this.#options.now());
+    if (payload === null || typeof payload.u !== 'string' || typeof payload.c !== 'string' || typeof payload.exp !== 'number') return null;
+    const standing = sessionStanding(payload.i, new Set());
+    if (!standing.ok) return null;
+    const groups = Array.isArray(payload.g) ? payload.g.filter((g): g is string => typeof g === 'string') : [];
+    return { id: standing.id, user: payload.u, groups, provider: typeof payload.p === 'string' ? payload.p : '', csrf: payload.c, expiresAt: payload.exp };
   }
 
   async startLogin(request: FastifyRequest, reply: FastifyReply, state: LoginState): Promise<void> {

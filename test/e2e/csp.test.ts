@@ -24,6 +24,7 @@ import { freePort } from '../harness/ports.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { send, type RawResponse } from '../support/http.js';
+import { formToken, signIn } from '../support/sign-in.js';
 
 const accessControl = { repositories: { '**': { anonymousPolicy: ['read'], defaultPolicy: ['read'] } } };
 const sso = (issuer: string, credentialsFile: string) => ({
@@ -175,6 +176,12 @@ describe('cookies the browser was given', () => {
 });
 
 describe('every HTML response carries the page headers', () => {
+  // The browser's session ended with its logout above, for good (logout revokes it): these rows need a live one.
+  beforeAll(async () => {
+    const fresh = await signIn(gate.url, 'alice');
+    cookie = `session=${fresh.cookies.get('session')!}; user=alice`;
+    csrf = formToken(fresh.body);
+  });
   const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
   const post = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
     send(gate.url, { method: 'POST', path, headers: { cookie, origin: gate.url, 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: form(fields) });

@@ -4,6 +4,7 @@
  * GetAPIKeys, CreateAPIKey, RevokeAPIKey; pkg/meta/types APIKeyDetails):
  * real gate, real distribution registry behind it.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/identity/apikey.js';
 import { seal } from '../../src/sso/seal.js';
@@ -69,10 +70,10 @@ function create(g: GateUnderTest, headers: Record<string, string>, payload: unkn
   return api(g, 'POST', { ...JSON_TYPE, ...headers }, { body: JSON.stringify(payload) });
 }
 
-/** A browser session exactly as the gate seals it (sessions.ts `{u, g, p, c}`), with the gate's own key. */
+/** A browser session exactly as the gate seals it (sessions.ts `{i, u, g, p, c}`), with the gate's own key. */
 async function sessionCookie(g: GateUnderTest, user: string, groups: string[]): Promise<string> {
   const key = await loadSessionKey(g.config.dataDir);
-  return `session=${await seal({ u: user, g: groups, p: 'oidc', c: 'csrf' }, key, new Date(), 3_600_000)}`;
+  return `session=${await seal({ i: randomBytes(16).toString('base64url'), u: user, g: groups, p: 'oidc', c: 'csrf' }, key, new Date(), 3_600_000)}`;
 }
 
 /** RFC 3339 without fractional seconds, `days` from now. */
@@ -98,7 +99,7 @@ describe('authentication: an API key, or the session with zot\'s UI header', () 
     ['a password that is not a key', async () => ({ authorization: basic('alice', 'hunter2') }), 'Basic realm="zot"', invalid],
     ['a Bearer token', async () => ({ authorization: 'Bearer abc.def.ghi' }), 'Basic realm="zot"', invalid],
     ['a session cookie without the UI header', async () => ({ cookie: await sessionCookie(gate, 'carol', []) }), 'Basic realm="zot"', unauthenticated],
-    ['a session cookie sealed with another key, zot UI', async () => ({ ...ZOT_UI, cookie: `session=${await seal({ u: 'carol', g: [], p: 'oidc', c: 'x' }, new Uint8Array(32), new Date(), 3_600_000)}` }), undefined, unauthenticated],
+    ['a session cookie sealed with another key, zot UI', async () => ({ ...ZOT_UI, cookie: `session=${await seal({ i: 'sealed-with-another-key', u: 'carol', g: [], p: 'oidc', c: 'x' }, new Uint8Array(32), new Date(), 3_600_000)}` }), undefined, unauthenticated],
   ];
   const methods = [
     ['GET', {}],

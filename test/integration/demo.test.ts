@@ -20,6 +20,7 @@ import { startRegistry } from '../harness/registry.js';
 import { pullToLayout, pushLayout, skopeo } from '../harness/skopeo.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
 import { send } from '../support/http.js';
+import { signIn } from '../support/sign-in.js';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const KEY = /^API key for ci \(groups artifact-workloads\): (zak_[0-9a-f]{32})$/m;
@@ -111,38 +112,6 @@ function printedLine(proc: ManagedProcess, prefix: string): string {
   const line = proc.stdout().split('\n').find((candidate) => candidate.trimStart().startsWith(prefix));
   if (line === undefined) throw new Error(`no printed line starts with ${prefix}`);
   return line;
-}
-
-/**
- * Signs in through the gate and the dev IdP's login form with plain HTTP, as
- * a browser would (one cookie jar: cookies ignore ports), and returns the
- * account page.
- */
-async function signIn(gate: string, login: string): Promise<{ status: number; body: string }> {
-  const jar = new Map<string, string>();
-  const request = async (url: string, init: RequestInit = {}) => {
-    const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), cookie }, redirect: 'manual' });
-    for (const set of response.headers.getSetCookie()) {
-      const pair = set.split(';')[0]!;
-      jar.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
-    }
-    return response;
-  };
-  let url = `${gate}/-/account`;
-  for (let hop = 0; hop < 10; hop++) {
-    let response = await request(url);
-    if (response.status === 200 && new URL(url).pathname.startsWith('/interaction/')) {
-      await response.body?.cancel();
-      const form = new URLSearchParams({ prompt: 'login', login, password: 'anything' });
-      response = await request(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
-    }
-    const location = response.headers.get('location');
-    if (location === null) return { status: response.status, body: await response.text() };
-    await response.body?.cancel();
-    url = new URL(location, url).href;
-  }
-  throw new Error('sign-in: too many redirects');
 }
 
 describe('npm run demo', () => {

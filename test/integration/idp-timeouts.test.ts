@@ -248,7 +248,7 @@ describe("a trusted issuer's discovery", () => {
 describe('while the IdP hangs, nothing but a login waits on it', () => {
   it('pulls, API-key pushes, tokens, account, logout, metrics and probes each answer within 1 s', async () => {
     const key = await loadSessionKey(stack.gate.config.dataDir);
-    const session = `session=${await seal({ u: 'alice', g: ['pushers'], p: 'oidc', c: 'csrf' }, key, new Date(), 3_600_000)}`;
+    const session = `session=${await seal({ i: 'forged-by-the-test-0001', u: 'alice', g: ['pushers'], p: 'oidc', c: 'csrf' }, key, new Date(), 3_600_000)}`;
     // Past the backoff of the tests above: these two ask the hung IdP again, and wait.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const waitingLogin = timed(() => send(stack.gate.url, { path: '/zot/auth/login?provider=oidc' }));
@@ -287,7 +287,7 @@ describe('while the IdP hangs, nothing but a login waits on it', () => {
 
   it('logout says nothing of the IdP it has not discovered, and readiness reports without asking', async () => {
     const key = await loadSessionKey(stack.gate.config.dataDir);
-    const session = `session=${await seal({ u: 'alice', g: [], p: 'oidc', c: 'csrf' }, key, new Date(), 3_600_000)}`;
+    const session = `session=${await seal({ i: 'forged-by-the-test-0002', u: 'alice', g: [], p: 'oidc', c: 'csrf' }, key, new Date(), 3_600_000)}`;
     const logout = await send(stack.gate.url, { method: 'POST', path: '/zot/auth/logout', headers: { cookie: session } });
     expect([logout.status, logout.json()]).toEqual([200, {}]);
     const ready = await send(stack.gate.url, { path: '/-/readyz' });

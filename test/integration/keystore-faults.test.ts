@@ -114,9 +114,9 @@ function startUpload(url: string, key: string): Promise<RawResponse> {
   return send(url, { method: 'POST', path: '/v2/team/app/blobs/uploads/', headers: { authorization: basic('ci', key) } });
 }
 
-/** A browser session exactly as the gate seals it (sessions.ts `{u, g, p, c}`), with the gate's own key. */
+/** A browser session exactly as the gate seals it (sessions.ts `{i, u, g, p, c}`), with the gate's own key. */
 async function sessionCookie(dataDir: string): Promise<string> {
-  return `session=${await seal({ u: 'carol', g: [], p: 'oidc', c: 'csrf' }, await loadSessionKey(dataDir), new Date(), 3_600_000)}`;
+  return `session=${await seal({ i: 'forged-by-the-test-0001', u: 'carol', g: [], p: 'oidc', c: 'csrf' }, await loadSessionKey(dataDir), new Date(), 3_600_000)}`;
 }
 
 /** Polls `check` every 100 ms for up to `ms`; returns whether it came true. */

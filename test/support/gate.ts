@@ -37,10 +37,16 @@ export interface GateOptions {
   readonly extra?: Record<string, unknown>;
   /** shorter connection bounds than production's (src/http/connection-bounds.ts) */
   readonly bounds?: ConnectionBounds;
+  /**
+   * The directory for the config file and `data/`, owned by the caller and
+   * kept by stop(): a second gate started on it is the first one restarted.
+   * Default: a fresh temp dir, removed by stop().
+   */
+  readonly dir?: string;
 }
 
 export async function startGate(options: GateOptions): Promise<GateUnderTest> {
-  const dir = await makeTempDir('gate');
+  const dir = options.dir ?? (await makeTempDir('gate'));
   const configPath = join(dir, 'zot-gate.json');
   await writeFile(
     configPath,
@@ -77,7 +83,7 @@ export async function startGate(options: GateOptions): Promise<GateUnderTest> {
       await app.close();
       await store.flush();
       await upstream.close();
-      await removeDir(dir);
+      if (options.dir === undefined) await removeDir(dir);
     },
   };
 }

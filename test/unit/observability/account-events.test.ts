@@ -16,7 +16,7 @@ const RECORD: ApiKeyRecord = {
   lastUsedAt: null,
   scopes: ['team/**'],
 };
-const SESSION = { user: 'alice', groups: ['devs'], provider: 'oidc', csrf: 'c', expiresAt: 0 };
+const SESSION = { id: 'session-id-0000000001', user: 'alice', groups: ['devs'], provider: 'oidc', csrf: 'c', expiresAt: 0 };
 
 describe('account events', () => {
   it.each([
