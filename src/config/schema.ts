@@ -121,6 +121,8 @@ export const ConfigFileSchema = Type.Object(
           apikey: Type.Optional(Type.Object({ maxLifetime: Type.Optional(Type.String()) }, strict)),
           session: Type.Optional(Type.Object({ maxAge: Type.Optional(Type.String()) }, strict)),
           trustedIssuers: Type.Optional(Type.Array(TrustedIssuerSchema)),
+          // zot-gate's own: the proxies whose X-Forwarded-For / -Proto are believed (CIDRs or addresses)
+          trustedProxies: Type.Optional(Strings),
         },
         strict,
       ),

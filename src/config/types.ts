@@ -60,6 +60,12 @@ export interface Config {
       readonly callbackAllowOrigins: readonly string[];
     } | null;
     readonly trustedIssuers: readonly TrustedIssuer[];
+    /**
+     * CIDRs (or single addresses) of the proxies in front: their X-Forwarded-For
+     * and X-Forwarded-Proto are believed, and the client is the rightmost address
+     * of the chain that is not one of them. Default: loopback.
+     */
+    readonly trustedProxies: readonly string[];
   };
   readonly accessControl: AccessControl;
   readonly immutableTags: readonly ImmutableTagRule[];

@@ -3,6 +3,7 @@
  * and the defaults. Reads the credentials file only to say whether it exists.
  */
 import { accessSync, constants } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { globProblem } from '../policy/glob.js';
 import { formatDuration, parseDuration } from './duration.js';
@@ -43,6 +44,12 @@ export const SEMANTIC_CHECKS: readonly Check[] = [
     if (auth.session?.maxAge !== undefined) checkDuration(problems, ['auth', 'session', 'maxAge'], auth.session.maxAge);
   },
   (file, _source, problems) => checkThrottle(file.auth?.throttle ?? {}, problems),
+  (file, _source, problems) => {
+    (file.auth?.trustedProxies ?? []).forEach((entry, i) => {
+      const problem = cidrProblem(entry);
+      if (problem !== null) problems.add(['auth', 'trustedProxies', i], `${JSON.stringify(entry)} ${problem}`, 'cidr');
+    });
+  },
   (file, source, problems) => {
     const openid = file.auth?.openid;
     for (const [id, provider] of Object.entries(openid?.providers ?? {})) {
@@ -106,6 +113,23 @@ function checkThrottle(throttle: NonNullable<NonNullable<ConfigFile['auth']>['th
   if (lockFor !== null && maxLockFor !== null && maxLockFor < lockFor) {
     problems.add([...at, 'maxLockFor'], `must not be shorter than lockFor (${formatDuration(lockFor)})`, 'range');
   }
+}
+
+/** The default of `auth.trustedProxies`: loopback, where Caddy runs beside the gate. */
+export const TRUSTED_PROXIES_DEFAULT: readonly string[] = ['127.0.0.0/8', '::1/128'];
+
+/** Why `text` is not an address or CIDR whose forwarded headers may be believed; null when it is one. */
+function cidrProblem(text: string): string | null {
+  const slash = text.indexOf('/');
+  const version = isIP(slash === -1 ? text : text.slice(0, slash));
+  if (version === 0) return 'is not an IP address or CIDR such as 10.0.0.0/8 or fd00::/8';
+  if (slash === -1) return null;
+  const max = version === 4 ? 32 : 128;
+  const prefix = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > max) return `has a prefix length outside 1-${max}`;
+  // Trusting every peer is believing every client's X-Forwarded-For: each would choose its own address.
+  if (Number(prefix) === 0) return 'trusts every address, so any client could choose its own; list the proxies';
+  return null;
 }
 
 function checkPolicy(problems: Problems, at: Path, policy: { actions: string[]; conditions?: unknown[] }): void {
@@ -223,6 +247,7 @@ export function normalize(file: ConfigFile, source: string): Config {
         claimMapping: claimMapping(t.claimMapping),
         requiredScope: t.requiredScope ?? null,
       })),
+      trustedProxies: [...(auth.trustedProxies ?? TRUSTED_PROXIES_DEFAULT)],
     },
     accessControl: file.accessControl,
     immutableTags: file.immutableTags ?? [],

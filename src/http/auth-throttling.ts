@@ -103,7 +103,7 @@ function attemptOf(request: FastifyRequest, credentials: CredentialsResult): Att
   return credentials.ok && credentials.credentials.kind === 'basic' ? { address, username: credentials.credentials.username } : { address };
 }
 
-/** The client's address (`trustProxy: 'loopback'`: Caddy's X-Forwarded-For), as read when the request arrived. */
+/** The client's address (`auth.trustedProxies` decides whose X-Forwarded-For counts), as read when the request arrived. */
 function addressOf(request: FastifyRequest): string {
   return observationOf(request).client ?? request.ip;
 }

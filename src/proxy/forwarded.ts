@@ -5,19 +5,31 @@ import type { ForwardedFor } from './headers.js';
 
 /** Caddy in front sets `X-Forwarded-Proto: https`; the Host it passes through is the client's. */
 export function clientOrigin(request: FastifyRequest): string {
-  const proto = request.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
-  return `${proto}://${request.headers.host ?? 'localhost'}`;
+  return `${clientProto(request)}://${request.headers.host ?? 'localhost'}`;
 }
 
 export function forwardedFor(request: FastifyRequest): ForwardedFor {
-  const proto = request.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
-  return { host: request.headers.host ?? 'localhost', proto, clientIp: clientIp(request) };
+  return { host: request.headers.host ?? 'localhost', proto: clientProto(request), clientIp: clientIp(request) };
 }
 
 /**
- * The client's address (Caddy's X-Forwarded-For is trusted from loopback).
- * Read defensively: once the client has gone, the socket has no address and
- * Fastify's `request.ip` throws.
+ * The scheme the client used: `X-Forwarded-Proto` when a trusted proxy
+ * (`auth.trustedProxies`) sent it — Fastify's `request.protocol` reads it from
+ * those peers only — else the socket's. Read defensively, as clientIp().
+ */
+export function clientProto(request: FastifyRequest): 'http' | 'https' {
+  try {
+    return request.protocol === 'https' ? 'https' : 'http';
+  } catch {
+    return 'http';
+  }
+}
+
+/**
+ * The client's address: the rightmost address of the chain (the socket's,
+ * then X-Forwarded-For from the right) that is not a trusted proxy
+ * (`auth.trustedProxies`). Read defensively: once the client has gone, the
+ * socket has no address and Fastify's `request.ip` throws.
  */
 function clientIp(request: FastifyRequest): string {
   try {

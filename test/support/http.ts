@@ -16,13 +16,15 @@ export interface RawRequest {
   readonly path: string;
   readonly headers?: OutgoingHttpHeaders;
   readonly body?: string | Buffer;
+  /** the address to connect from (one of this host's), so the gate sees another peer than 127.0.0.1 */
+  readonly localAddress?: string;
 }
 
 export function send(baseUrl: string, options: RawRequest): Promise<RawResponse> {
   const base = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: base.hostname, port: base.port, method: options.method ?? 'GET', path: options.path, headers: options.headers, agent: false },
+      { host: base.hostname, port: base.port, method: options.method ?? 'GET', path: options.path, headers: options.headers, agent: false, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
