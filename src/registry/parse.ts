@@ -5,7 +5,7 @@
  * The raw target is judged as received, before any decoding: zot's Go router
  * decodes and cleans paths, so any form whose meaning could change on the way
  * (dot segments, encoded characters, `//`, `\`, `;`) is refused rather than
- * normalised. Every refusal is a 400 but the last two rows:
+ * normalised. Every refusal is a 400 but the last three rows:
  *
  * | problem                                           | code             | reason                  |
  * | ------------------------------------------------- | ---------------- | ----------------------- |
@@ -29,10 +29,12 @@
  * | UI path still encoded after 3 decoding rounds     | UNSUPPORTED      | nested-percent-encoding |
  * | 404: manifest GET/HEAD, reference off grammar     | MANIFEST_UNKNOWN | reference-grammar       |
  * | 414: manifest PUT with more than 46 `tag=`        | MANIFEST_INVALID | too-many-tags           |
+ * | 404: UI path under `/-/`, the gate's own          | UNSUPPORTED      | gate-path-unknown       |
  *
  * The 404 is zot's answer to a read of a reference that is neither a tag nor
  * a digest (it looks it up and finds nothing); writes keep the 400 of the
  * tag and digest rows. The 414 is zot's limit, checked before any `tag` value.
+ * The last 404 is for paths under the gate's own `/-/` it does not serve.
  *
  * Control and non-ASCII characters are checked first, over the whole target
  * (RFC 3986 has no place for them); the path checks then run in table order.
@@ -169,8 +171,21 @@ function checkUiForm(form: string, path: string, suffix: string): Invalid | null
   if (CONTROL.test(form)) return refused(path, 'control-character', `it contains a control character${suffix}`);
   const lower = form.toLowerCase();
   const reserved = RESERVED.find((prefix) => lower.startsWith(prefix));
-  if (reserved === undefined) return null;
-  return refused(path, 'reserved-path', `decoded and lowercased, it starts with "${reserved}", which is not a UI path`);
+  if (reserved !== undefined) return refused(path, 'reserved-path', `decoded and lowercased, it starts with "${reserved}", which is not a UI path`);
+  return form === GATE_OWN || form.startsWith(`${GATE_OWN}/`) ? gateOwn(path) : null;
+}
+
+/**
+ * `/-/` is the gate's own namespace (health, metrics, the account page). The
+ * gate's routes answer its exact paths before this parser runs, so any `/-/`
+ * path that reaches it (`/-/account/`, `/-/Account`) is one the gate does not
+ * serve: 404, never forwarded to zot.
+ */
+const GATE_OWN = '/-';
+
+function gateOwn(path: string): Invalid {
+  const message = `path ${quote(path)} is not served: paths under "/-/" are the gate's own and never forwarded`;
+  return { status: 404, code: 'UNSUPPORTED', reason: 'gate-path-unknown', message };
 }
 
 // ---- /v2 routes ------------------------------------------------------------

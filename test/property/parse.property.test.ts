@@ -22,7 +22,7 @@ const REASONS = new Set([
   'not-origin-form', 'control-character', 'non-ascii', 'percent-encoded', 'backslash', 'path-parameter', 'dot-segment',
   'empty-segment', 'name-too-long', 'name-grammar', 'tag-grammar', 'digest-algorithm', 'digest-grammar', 'session-grammar',
   'repeated-parameter', 'page-size', 'reserved-path', 'nested-percent-encoding', 'undecodable-target', 'too-many-tags',
-  'reference-grammar',
+  'reference-grammar', 'gate-path-unknown',
 ]);
 const CODES = new Set(['NAME_INVALID', 'TAG_INVALID', 'DIGEST_INVALID', 'MANIFEST_INVALID', 'MANIFEST_UNKNOWN', 'UNSUPPORTED']);
 

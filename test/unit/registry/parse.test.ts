@@ -314,6 +314,28 @@ describe('paths outside /v2 cannot reach the registry through decoding or case f
     expect(refused('GET', rawUrl)).toEqual(expected);
   });
 
+  describe('/-/ is the gate\'s own namespace: what reaches the parser there is not served, 404', () => {
+    it.each(['/-/account/', '/-/Account', '/-/ACCOUNT/keys', '/-/healthz/', '/-/', '/-', '/-/x?y=1', '/%2D/account', '/%2d%2Faccount', '/%252D/x'])('%s', (rawUrl) => {
+      const path = rawUrl.split('?')[0]!;
+      for (const method of ['GET', 'POST', 'DELETE']) {
+        expect(refused(method, rawUrl)).toEqual({
+          status: 404,
+          code: 'UNSUPPORTED',
+          reason: 'gate-path-unknown',
+          message: `path ${JSON.stringify(path)} is not served: paths under "/-/" are the gate's own and never forwarded`,
+        });
+      }
+    });
+
+    it.each(['/-foo', '/--/x', '/a/-/b', '/assets/-'])('%s only looks alike: a UI path', (rawUrl) => {
+      expect(parsed('GET', rawUrl).route).toEqual({ kind: 'ui' });
+    });
+
+    it('a path trick under /-/ is refused as one', () => {
+      expect(refused('GET', '/-/../v2/x').reason).toBe('dot-segment');
+    });
+  });
+
   it.each([
     ['/x%252541', '/x%252541'],
     ['/a%25', '/a%25'],
