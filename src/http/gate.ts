@@ -150,6 +150,12 @@ export function gateHook(deps: GateDeps) {
       const decision = decideUploadSession(deps.uploads.ownerOf(route.name, route.session), principal);
       if (!decision.allow) {
         noteDecision(request, action, decision);
+        if (decision.reason === 'authentication-required') {
+          // The challenge asks for what opening a session needs (pull,push), whatever this method reads.
+          const what = `use upload ${route.session} in repository "${route.name}"`;
+          const scope = scopeOf({ kind: 'repository', checks: [{ repository: route.name, action: 'create' }] });
+          return sendOciError(request, reply, refusal(identity, { decision, what, repository: route.name }), challengeFor(request, config, scope));
+        }
         return sendOciError(request, reply, {
           status: 404,
           code: 'BLOB_UPLOAD_UNKNOWN',

@@ -65,7 +65,7 @@ export type Reason =
   | 'admin-required'
   /** `/v2/`: a named identity, or zot's UI as a guest where anonymous reads exist */
   | 'base-allowed'
-  /** `/v2/` without credentials: a challenge, so clients send the credentials they hold */
+  /** `/v2/`, or another's upload session, without credentials: a challenge, so clients send the credentials they hold */
   | 'authentication-required'
   /** the upload session was opened by this identity */
   | 'upload-owner'
