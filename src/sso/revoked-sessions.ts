@@ -100,7 +100,8 @@ export class RevokedSessions implements SessionRevocations {
             const data = { version: 1, sessions: outcome.revocations };
             await writeFileAtomic(this.path, `${JSON.stringify(data)}\n`, 0o600);
           }
-          this.#install(outcome.changed ? indexed(outcome.revocations, statStampSync(this.path)) : fresh);
+          this.#snapshot = outcome.changed ? indexed(outcome.revocations, statStampSync(this.path)) : fresh;
+          this.#settle(undefined);
         },
         this.#lock,
       ).catch((error: unknown) => {
@@ -118,18 +119,17 @@ export class RevokedSessions implements SessionRevocations {
     this.#checkedAt = this.#clock();
     let failure: GateError | undefined;
     try {
-      if (!sameStamp(statStampSync(this.path), this.#snapshot.stamp) || this.#failure !== undefined) this.#install(loadSnapshot(this.path));
+      if (!sameStamp(statStampSync(this.path), this.#snapshot.stamp) || this.#failure !== undefined) this.#snapshot = loadSnapshot(this.path);
     } catch (error) {
       failure = isGateError(error) ? error : unreadable(this.path, error);
     }
-    // said once per change of state, not once per request
-    if (failure?.message !== this.#failure?.message) this.#onReloadProblem(failure ?? null);
-    this.#failure = failure;
+    this.#settle(failure);
   }
 
-  #install(snapshot: Snapshot): void {
-    this.#snapshot = snapshot;
-    this.#failure = undefined;
+  /** Records whether the file reads; said once per change of state, not once per request. */
+  #settle(failure: GateError | undefined): void {
+    if (failure?.message !== this.#failure?.message) this.#onReloadProblem(failure ?? null);
+    this.#failure = failure;
   }
 }
 

@@ -21,10 +21,7 @@
  *
  * Needs `npm run build` first; `npm test` does it.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmdirSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, readlink, rm, stat, statfs, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir, readdir, readFile, readlink, rm, stat, statfs, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +36,7 @@ import { run, startProcess, waitForUrl, type ManagedProcess } from '../harness/p
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { pullToLayout, pushLayout } from '../harness/skopeo.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
+import { fill, must, sh, tmpfsProblem } from '../harness/disk-faults.js';
 import { cli, logsOf } from '../support/cli.js';
 import { basic, ociBody, send, type RawResponse } from '../support/http.js';
 import { useStack } from '../support/stack.js';
@@ -50,31 +48,6 @@ const accessControl = {
   repositories: { '**': { anonymousPolicy: ['read'], policies: [{ groups: ['pushers'], actions: ['read', 'create'] }] } },
 };
 
-
-/** Runs a command; null when it exits 0, else why not, in words for a skip reason. */
-function sh(command: string, args: readonly string[]): string | null {
-  const result = spawnSync(command, args, { encoding: 'utf8' });
-  if (result.error !== undefined) return `${command} cannot run here (${result.error.message})`;
-  if (result.status !== 0) return `\`${[command, ...args].join(' ')}\` failed (exit ${result.status}): ${result.stderr.trim()}`;
-  return null;
-}
-
-function must(problem: string | null): void {
-  if (problem !== null) throw new Error(problem);
-}
-
-/** Why a small tmpfs cannot be mounted here, or null when it can (it needs Linux and CAP_SYS_ADMIN). */
-function tmpfsProblem(): string | null {
-  if (process.platform !== 'linux') return `tmpfs needs Linux, this is ${process.platform}`;
-  const dir = mkdtempSync(join(tmpdir(), 'zot-gate-tmpfs-probe-'));
-  try {
-    const problem = sh('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
-    if (problem === null) must(sh('umount', [dir]));
-    return problem;
-  } finally {
-    rmdirSync(dir);
-  }
-}
 
 const NO_TMPFS = tmpfsProblem();
 const NO_PRLIMIT = sh('prlimit', ['--fsize=100000', process.execPath, '-e', '']);
@@ -89,19 +62,6 @@ async function snapshot(dir: string): Promise<Array<[string, string]>> {
     entries.push([name, content]);
   }
   return entries;
-}
-
-/** Writes zeros to `path` until the filesystem is full. */
-async function fill(path: string): Promise<void> {
-  const handle = await open(path, 'w');
-  const chunk = Buffer.alloc(4096);
-  try {
-    for (;;) await handle.write(chunk);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-  } finally {
-    await handle.close();
-  }
 }
 
 /** zot's `POST /zot/auth/apikey`. */

@@ -12,10 +12,17 @@
  * session's id is written to `revoked-sessions.json` in `dataDir` (durably,
  * under the store's lock) and a revoked id is no session. The revocation
  * survives a restart of the gate. A cookie sealed before sessions had ids
- * cannot be revoked, so it is no session either. Real gate, real registry,
- * real OIDC provider, a real sign-in over HTTP.
+ * cannot be revoked, so it is no session either. A logout that cannot be
+ * recorded (a full disk) says so with a 503 and clears nothing, rather than
+ * answer "logged out" over a session that still works. Real gate, real
+ * registry, real OIDC provider, a real sign-in over HTTP, a real full disk.
  */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seal } from '../../src/sso/seal.js';
+import { loadSessionKey } from '../../src/sso/session-key.js';
+import { fill, must, sh, tmpfsProblem } from '../harness/disk-faults.js';
 import { startIdp, type Idp } from '../harness/idp.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
@@ -35,9 +42,9 @@ let registry: Registry;
 let dir: string;
 let gate: GateUnderTest;
 
-const startOnDir = () =>
+const startOnDir = (on = dir) =>
   startGate({
-    dir,
+    dir: on,
     upstream: registry.url,
     accessControl,
     extra: {
@@ -139,6 +146,11 @@ describe('a session cookie saved before logout', () => {
     await expectRefusedEverywhere(gate, other.cookie, other.csrf, 'alice');
   }, 30_000);
 
+  it('a cookie sealed before sessions had ids (it could never be revoked) is no session', async () => {
+    const legacy = `session=${await seal({ u: 'bob', g: ['artifact-workloads'], p: 'oidc', c: 'csrf' }, await loadSessionKey(gate.config.dataDir), new Date(), 3_600_000)}`;
+    await expectRefusedEverywhere(gate, legacy, 'csrf', 'bob');
+  });
+
   it("logging out one session leaves the user's other sessions alone", async () => {
     const first = await signedIn(gate, 'carol');
     const second = await signedIn(gate, 'carol');
@@ -146,5 +158,50 @@ describe('a session cookie saved before logout', () => {
     expect(logout.status).toBe(200);
     expect((await createKeyViaApi(gate, first.cookie)).status).toBe(401);
     expect((await createKeyViaApi(gate, second.cookie)).status).toBe(201);
+  }, 30_000);
+});
+
+const NO_TMPFS = tmpfsProblem();
+
+describe.skipIf(NO_TMPFS !== null)(`a logout that cannot be recorded (dataDir on a full 1 MiB tmpfs)${NO_TMPFS === null ? '' : ` [skipped: ${NO_TMPFS}]`}`, () => {
+  let faultDir: string;
+  let mnt: string;
+  let full: GateUnderTest;
+
+  beforeAll(async () => {
+    faultDir = await makeTempDir('session-replay-full');
+    mnt = join(faultDir, 'data');
+    await mkdir(mnt);
+    must(sh('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', mnt]));
+    full = await startOnDir(faultDir);
+  }, 30_000);
+
+  afterAll(async () => {
+    await full?.stop();
+    if (mnt !== undefined) sh('umount', ['-l', mnt]);
+    if (faultDir !== undefined) await removeDir(faultDir);
+  });
+
+  it('answers 503 with an OCI error body, clears no cookie, and the session is honestly still alive; once the disk has room, logout ends it', async () => {
+    const session = await signedIn(full, 'bob');
+    await fill(join(mnt, 'filler'));
+    const logout = await send(full.url, { method: 'POST', path: '/zot/auth/logout', headers: { ...ZOT_UI, cookie: session.cookie } });
+    expect(logout.status).toBe(503);
+    expect(logout.headers['set-cookie']).toBeUndefined();
+    expect(logout.json()).toEqual(
+      ociBody('UNAVAILABLE', 'the session was not ended: the list of ended sessions cannot be written: no space left on device; retry later', 'revocation-store-unwritable'),
+    );
+    const form = new URLSearchParams({ csrf: session.csrf }).toString();
+    const pageLogout = await send(full.url, { method: 'POST', path: '/-/account/logout', headers: { cookie: session.cookie, origin: full.url, 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+    expect(pageLogout.status).toBe(503);
+    expect(pageLogout.headers['set-cookie']).toBeUndefined();
+    expect(pageLogout.body).toContain('You are still signed in');
+    expect(pageLogout.body).toContain('Your session could not be ended because the list of ended sessions cannot be written: no space left on device. Try again later.');
+    expect((await uploadWithSession(full, session.cookie)).status).toBe(202);
+
+    await rm(join(mnt, 'filler'));
+    const retried = await send(full.url, { method: 'POST', path: '/zot/auth/logout', headers: { ...ZOT_UI, cookie: session.cookie } });
+    expect(retried.status).toBe(200);
+    expect((await uploadWithSession(full, session.cookie)).status).toBe(401);
   }, 30_000);
 });
