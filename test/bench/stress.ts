@@ -1,13 +1,18 @@
 /**
  * `npm run stress` (issue 8, "Load"): 200 concurrent anonymous pulls and 10
  * concurrent API-key pushes against the gate over the real registry, for 60
- * seconds by default. Every response is checked (status, length, digest); the
- * gate's RSS is sampled throughout. Exits 1 if any request failed or memory
- * grew, so the run is the test.
+ * seconds by default, beside 20 loops of pulls cut off on purpose at a
+ * random point (before the answer, mid-body, while not reading) of a 4 MiB
+ * blob or the manifest. Every response not cut on purpose is checked (status,
+ * length, digest); the gate's RSS is sampled throughout, and at the end no
+ * connection from the gate to the registry may hold an unread body. Exits 1
+ * if any request failed, memory grew or a body was left unread, so the run is
+ * the test.
  *
  *   --seconds N      how long the load runs (default 60)
  *   --pullers N      concurrent pull loops (default 200)
  *   --pushers N      concurrent push loops (default 10)
+ *   --aborters N     concurrent loops of pulls cut off on purpose (default 20)
  *   --json PATH      where the figures go (default .tmp/stress-results.json)
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -15,8 +20,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { abandon, requestHead, type Cut } from '../harness/abandon.js';
 import { buildImage } from '../harness/images.js';
 import { startRegistry } from '../harness/registry.js';
+import { connectionsTo } from '../harness/sockets.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
 import { memoryOf, startGateProcess } from './gate-process.js';
 import { OCI_MANIFEST, pushSeconds } from './measure.js';
@@ -27,12 +34,16 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '60' },
     pullers: { type: 'string', default: '200' },
     pushers: { type: 'string', default: '10' },
+    aborters: { type: 'string', default: '20' },
     json: { type: 'string', default: '.tmp/stress-results.json' },
   },
 });
 const seconds = Number(args.seconds);
 const pullers = Number(args.pullers);
 const pushers = Number(args.pushers);
+const aborters = Number(args.aborters);
+/** the blob the aborters cut: over the relay's 1 MiB read buffer, so a cut can strand one */
+const BIG_BLOB_BYTES = 4 * 1024 * 1024;
 /**
  * "Memory flat": RSS saw-tooths with the garbage collector, so the floor is
  * compared — after a warm-up tenth, the lowest sample of the last third may
@@ -63,6 +74,7 @@ async function main(): Promise<number> {
   const registry = await startRegistry();
   stops.push(() => registry.stop());
   await pushSeconds(image.layoutDir, 'latest', `${registry.host}/stress/base:latest`);
+  const bigDigest = await putBlob(registry.url, 'stress/base', randomBytes(BIG_BLOB_BYTES));
   await mkdir(join(work, 'gate'));
   const gate = await startGateProcess(join(work, 'gate'), registry.url);
   stops.push(() => gate.proc!.stop(30_000));
@@ -133,6 +145,23 @@ async function main(): Promise<number> {
     };
   };
 
+  /** A pull cut off on purpose: its answer is never checked; the gate must let go of it. */
+  const cuts: Tally = { done: 0, failures: [], latenciesMs: [] };
+  // Each with the size of its answer, so a cut falls inside it.
+  const targets = [
+    { head: requestHead('GET', `/v2/stress/base/blobs/${bigDigest}`), size: BIG_BLOB_BYTES },
+    { head: requestHead('GET', '/v2/stress/base/manifests/latest', { accept: OCI_MANIFEST }), size: 256 },
+    { head: requestHead('HEAD', `/v2/stress/base/blobs/${bigDigest}`), size: 128 },
+  ];
+  const cutPull = async () => {
+    const { head, size } = targets[Math.floor(Math.random() * targets.length)]!;
+    const bytes = 1 + Math.floor(Math.random() * size);
+    const roll = Math.random();
+    const cut: Cut = roll < 1 / 3 ? { kind: 'sent' } : roll < 2 / 3 ? { kind: 'read', bytes } : { kind: 'paused', bytes, ms: 20 + Math.floor(Math.random() * 200) };
+    const [host, port] = gate.host.split(':');
+    await abandon(host!, Number(port), head, cut);
+  };
+
   const loop = async (tally: Tally, once: () => Promise<void>) => {
     while (performance.now() < deadline) {
       const started = performance.now();
@@ -146,12 +175,16 @@ async function main(): Promise<number> {
     }
   };
 
-  log(`${pullers} pull loops (anonymous) and ${pushers} push loops (API key) against ${origin} for ${seconds} s`);
+  log(`${pullers} pull loops (anonymous), ${pushers} push loops (API key) and ${aborters} loops of cut pulls against ${origin} for ${seconds} s`);
   await Promise.all([
     ...Array.from({ length: pullers }, () => loop(pulls, pull)),
     ...Array.from({ length: pushers }, (_, worker) => loop(pushes, push(worker))),
+    ...Array.from({ length: aborters }, () => loop(cuts, cutPull)),
   ]);
   clearInterval(sampler);
+  // Whatever the cut pulls held must be let go within 2 s (issue 12).
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const unread = (await connectionsTo(registry.port)).filter((c) => c.unread > 0).length;
 
   const settled = rss.slice(Math.floor(rss.length / 10));
   const third = Math.max(1, Math.floor(settled.length / 3));
@@ -163,18 +196,33 @@ async function main(): Promise<number> {
     pushers,
     pulls: summary(pulls, seconds),
     pushes: summary(pushes, seconds),
+    cutPulls: { aborters, completed: cuts.done },
+    upstreamConnectionsWithUnreadBody: unread,
     gateRssMiB: { floorFirstThird: mib(rssFirst), floorLastThird: mib(rssLast), max: mib(Math.max(...rss)), series: rss.map(mib) },
   };
   const flat = rssLast <= rssFirst * FLAT_GROWTH;
-  const failed = pulls.failures.length + pushes.failures.length;
+  const failed = pulls.failures.length + pushes.failures.length + cuts.failures.length;
   const json = resolve(args.json);
   await mkdir(dirname(json), { recursive: true });
-  await writeFile(json, `${JSON.stringify({ ...figures, flat, failureSamples: [...pulls.failures, ...pushes.failures].slice(0, 20) }, null, 2)}\n`);
+  await writeFile(json, `${JSON.stringify({ ...figures, flat, failureSamples: [...pulls.failures, ...pushes.failures, ...cuts.failures].slice(0, 20) }, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
-  if (failed > 0) log(`FAILED: ${failed} requests failed; first: ${[...pulls.failures, ...pushes.failures][0]}`);
+  if (failed > 0) log(`FAILED: ${failed} requests failed; first: ${[...pulls.failures, ...pushes.failures, ...cuts.failures][0]}`);
   if (!flat) log(`FAILED: the gate's RSS floor rose from ${mib(rssFirst)} MiB to ${mib(rssLast)} MiB (limit ×${FLAT_GROWTH})`);
-  if (failed === 0 && flat) log(`passed: no failed request; the gate's RSS floor ${mib(rssFirst)} → ${mib(rssLast)} MiB; results: ${json}`);
-  return failed === 0 && flat ? 0 : 1;
+  if (unread > 0) log(`FAILED: ${unread} connections from the gate to the registry hold an unread body 2 s after the load`);
+  const passed = failed === 0 && flat && unread === 0;
+  if (passed) log(`passed: no failed request; the gate's RSS floor ${mib(rssFirst)} → ${mib(rssLast)} MiB; results: ${json}`);
+  return passed ? 0 : 1;
+}
+
+/** Puts `blob` straight into the registry (monolithic upload); its digest. */
+async function putBlob(registryUrl: string, repository: string, blob: Buffer): Promise<string> {
+  const digest = sha256(blob);
+  const started = await fetch(`${registryUrl}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+  const location = new URL(started.headers.get('location') ?? '', registryUrl);
+  location.searchParams.set('digest', digest);
+  const put = await fetch(location, { method: 'PUT', body: blob });
+  if (put.status !== 201) throw new Error(`cannot put the stress blob into the registry: ${put.status}`);
+  return digest;
 }
 
 function summary(tally: Tally, seconds: number) {

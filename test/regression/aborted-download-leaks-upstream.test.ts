@@ -26,6 +26,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { abandon, requestHead, type Cut } from '../harness/abandon.js';
 import { startFaultInjector, type FaultInjector } from '../harness/faulty.js';
 import { sha256 } from '../harness/images.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
@@ -47,42 +48,13 @@ const MAX_CONNECTIONS = RELAY_IDLE + PARALLEL;
 const MAX_RSS_GROWTH = 48 * 1024 * 1024;
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 
-type Stage = 'sent' | 'body' | 'paused';
-const STAGES: readonly Stage[] = ['sent', 'body', 'paused'];
-
-/**
- * One request written raw, then the socket closed: right after it is sent
- * (`sent`), after the first bytes of the answer (`body`), or after the first
- * bytes and a pause long enough for the gate's writes to back up (`paused`).
- */
-function abandon(host: string, port: number, head: string, stage: Stage): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = () => {
-      socket.destroy();
-      resolve();
-    };
-    socket.once('error', done);
-    socket.write(head, () => {
-      if (stage === 'sent') return done();
-      socket.once('data', () => {
-        if (stage === 'body') return done();
-        socket.pause();
-        setTimeout(done, 50);
-      });
-    });
-  });
-}
+/** Right after the request is sent, after the first bytes of the answer, after them and a pause. */
+const CUTS: readonly Cut[] = [{ kind: 'sent' }, { kind: 'read', bytes: 1 }, { kind: 'paused', bytes: 1, ms: 50 }];
 
 async function burst(url: string, heads: readonly string[]): Promise<void> {
   const { hostname, port } = new URL(url);
-  const jobs = Array.from({ length: BURST }, (_, i) => () => abandon(hostname, Number(port), heads[i % heads.length]!, STAGES[i % STAGES.length]!));
+  const jobs = Array.from({ length: BURST }, (_, i) => () => abandon(hostname, Number(port), heads[i % heads.length]!, CUTS[i % CUTS.length]!));
   for (let i = 0; i < jobs.length; i += PARALLEL) await Promise.all(jobs.slice(i, i + PARALLEL).map((job) => job()));
-}
-
-function requestHead(method: string, path: string, headers: Record<string, string> = {}): string {
-  const lines = Object.entries({ host: 'gate', ...headers }).map(([k, v]) => `${k}: ${v}\r\n`);
-  return `${method} ${path} HTTP/1.1\r\n${lines.join('')}\r\n`;
 }
 
 /** Waits up to 2 s for no upstream connection to hold unread bytes; returns what is held then. */
