@@ -1,5 +1,8 @@
 /** `zot-gate serve`: load, build, listen; close gracefully on SIGTERM, re-read the config on SIGHUP. */
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { notApplied, RESTART_NEEDED } from '../config/reload.js';
+import type { Config } from '../config/types.js';
 import { ApiKeyStore } from '../identity/apikey-store.js';
 import { createLogger } from '../observability/logger.js';
 import { createUpstream } from '../proxy/upstream.js';
@@ -30,15 +33,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   // Logs go out in batches (logger.ts); the one line a supervisor waits for goes out now.
   logger.flush();
 
-  process.on('SIGHUP', () => {
-    try {
-      app.reloadConfig(loadConfig(config.source));
-      logger.info({ config: config.source }, 'config reloaded; listen address and upstream changes need a restart');
-    } catch (error) {
-      const problems = error instanceof ConfigError ? error.problems : [{ subject: '(file)', problem: String(error), rule: 'load' }];
-      logger.error({ problems }, 'config reload refused; the previous config stays in force');
-    }
-  });
+  process.on('SIGHUP', () => reloadOnHangup(app, config, logger));
 
   return new Promise((resolve) => {
     const stop = (signal: string) => {
@@ -60,4 +55,27 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/**
+ * SIGHUP: re-reads the file the gate started from and swaps it in for new
+ * requests, or refuses it with every problem. The line names every section
+ * only a restart changes (`restartNeeded`) and those of them the file now
+ * changes (`notApplied`), compared with `started`, which still holds them.
+ */
+export function reloadOnHangup(app: FastifyInstance, started: Config, logger: FastifyBaseLogger): void {
+  let next: Config;
+  try {
+    next = loadConfig(started.source);
+  } catch (error) {
+    const problems = error instanceof ConfigError ? error.problems : [{ subject: '(file)', problem: String(error), rule: 'load' }];
+    logger.error({ problems }, 'config reload refused; the previous config stays in force');
+    return;
+  }
+  app.reloadConfig(next);
+  const unapplied = notApplied(started, next);
+  logger[unapplied.length > 0 ? 'warn' : 'info'](
+    { config: started.source, restartNeeded: RESTART_NEEDED, notApplied: unapplied },
+    `config reloaded; changes to ${RESTART_NEEDED.join(', ')} need a restart`,
+  );
 }

@@ -12,7 +12,7 @@ import { freePort } from '../harness/ports.js';
 import { run, startProcess, waitForUrl, type ManagedProcess } from '../harness/process.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
-import { cli } from '../support/cli.js';
+import { cli, logsOf } from '../support/cli.js';
 import { basic, send } from '../support/http.js';
 
 const SIZE = 256 * 1024 * 1024;
@@ -100,6 +100,12 @@ describe('serve lifecycle', () => {
       process.kill(gate.proc.pid, 'SIGHUP');
       await new Promise((r) => setTimeout(r, 300));
       expect(await anonymousTags()).toBe(401);
+      // the line names what only a restart changes (issue 12); this file changed none of it
+      const reloaded = logsOf(gate.proc).find((line) => String(line.msg).startsWith('config reloaded'));
+      expect(reloaded).toMatchObject({
+        restartNeeded: ['listen', 'upstream', 'dataDir', 'log.level', 'auth.openid.providers', 'auth.trustedIssuers', 'auth.trustedProxies', 'audit.file'],
+        notApplied: [],
+      });
       const result = await upload.done;
       expect(result.stdout).toBe('201');
       expect(Date.now() - upload.started).toBeGreaterThan(1_500); // it was in flight across the reload
