@@ -97,7 +97,8 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
-    const identity = request.gate?.identity;
+    // Whoever authenticated, wherever they did: registry routes, the token endpoint (whom the token is for), /zot/auth/apikey.
+    const identity = request.observation?.identity ?? request.gate?.identity;
     request.log.info(
       {
         method: request.method,

@@ -81,6 +81,20 @@ describe('the token endpoint', () => {
     expect(named).toMatchObject({ iss: 'zot-gate', aud: stack.gate.host, sub: 'ci', groups: ['artifact-workloads'], amr: 'apikey', kid: keyId });
   });
 
+  it("the request log line names whom the token was issued to (issue 12); anonymous and refused ones name nobody", async () => {
+    stack.gate.logs.length = 0;
+    await tokenFor(basic('ci', key));
+    await tokenFor();
+    const refused = await send(stack.gate.url, { path: '/zot/auth/token?service=x', headers: { authorization: basic('ci', 'zak_wrong') } });
+    expect(refused.status).toBe(401);
+    const lines = stack.gate.logs.filter((l) => l.msg === 'request' && l.url === '/zot/auth/token');
+    expect(lines.map(({ status, user, reason }) => ({ status, user, reason }))).toEqual([
+      { status: 200, user: 'ci', reason: 'token-issued' },
+      { status: 200, user: null, reason: 'anonymous-token' },
+      { status: 401, user: null, reason: 'invalid-credentials' },
+    ]);
+  });
+
   it('answers in the token spec shape', async () => {
     const response = await send(stack.gate.url, { path: '/zot/auth/token?service=x', headers: { authorization: basic('ci', key) } });
     const body = response.json<Record<string, unknown>>();
