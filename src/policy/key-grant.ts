@@ -9,14 +9,15 @@
  * 2. `expirationDate` is empty (none asked) or an RFC 3339 date-time, as zot's
  *    `time.Parse(time.RFC3339, …)` reads it, and lies in the future;
  * 3. it is no later than `now + auth.apikey.maxLifetime`;
- * 4. an API-key caller asks only for scopes its own key covers (see
- *    `scopeCovers`), and a scoped caller never for an unscoped key;
+ * 4. an API-key caller asks only for scopes its own key covers (glob
+ *    inclusion, `globCovers`), and a scoped caller never for an unscoped key;
  * 5. an API-key caller asks for no later expiry than its own key's.
  * Without an `expirationDate` the new key gets the latest expiry allowed
  * (none when nothing bounds it), as `zot-gate apikey create` does.
  */
 import { formatDuration } from '../config/duration.js';
-import { globCoversEveryName, globProblem, matchGlob } from './glob.js';
+import { globCovers } from './glob-cover.js';
+import { globCoversEveryName, globProblem } from './glob.js';
 
 /** Who asks: a browser session (bounded by maxLifetime only) or an API key with its own limits. */
 export type Granter =
@@ -25,7 +26,7 @@ export type Granter =
       readonly kind: 'apikey';
       /** the caller key's scopes; empty = unscoped */
       readonly scopes: readonly string[];
-      /** when the caller key stops working (see `keyExpiry`), or null */
+      /** when the caller key stops working (`keyExpiry` in key-lifetime.ts), or null */
       readonly expiresAt: Date | null;
     };
 
@@ -88,47 +89,11 @@ export function decideKeyGrant(granter: Granter, request: KeyRequest, context: G
   return { allow: true, expiresAt };
 }
 
-/**
- * When a stored key stops authenticating: its own expiry, or `createdAt +
- * maxLifetime` if sooner (`identity/resolve.ts` applies the bound to old keys too).
- */
-export function keyExpiry(record: { readonly createdAt: string; readonly expiresAt: string | null }, maxLifetimeMs: number | null): Date | null {
-  const own = record.expiresAt === null ? null : new Date(record.expiresAt);
-  return earliest(own, maxLifetimeMs === null ? null : new Date(Date.parse(record.createdAt) + maxLifetimeMs));
-}
-
-/**
- * Whether every repository name `scope` matches is also matched by `held`.
- * Deciding that for two arbitrary doublestar globs is not something to get
- * clever about, so only forms that are plainly sound are accepted; anything
- * else is "not covered", which errs on the side of refusing:
- * - `scope` is `held`, character for character;
- * - `held` matches every name (`**`, `**\/*`, …: `globCoversEveryName`);
- * - `scope` is a literal name (no glob syntax) that `held` matches;
- * - `held` is `P/**` for a literal `P`, and `scope` begins with `P/`: a glob
- *   that begins with literal text matches only names that begin with it (or,
- *   through a trailing `/**`, the bare `P`), all of which `P/**` matches.
- */
-export function scopeCovers(held: string, scope: string): boolean {
-  if (globProblem(held) !== null || globProblem(scope) !== null) return false;
-  if (held === scope || globCoversEveryName(held)) return true;
-  if (isLiteral(scope)) return matchGlob(held, scope);
-  if (!held.endsWith('/**')) return false;
-  const prefix = held.slice(0, -'**'.length);
-  return prefix.length > 1 && isLiteral(prefix) && scope.startsWith(prefix);
-}
-
 /** The first requested scope no held scope covers; null for an unscoped request not covered; undefined when all are. */
 function uncoveredScope(held: readonly string[], requested: readonly string[]): string | null | undefined {
   if (held.length === 0) return undefined;
   if (requested.length === 0) return held.some(globCoversEveryName) ? undefined : null;
-  return requested.find((scope) => !held.some((h) => scopeCovers(h, scope)));
-}
-
-const GLOB_SYNTAX = /[*?[\]{}\\]/;
-
-function isLiteral(text: string): boolean {
-  return !GLOB_SYNTAX.test(text);
+  return requested.find((scope) => !held.some((h) => globCovers(h, scope)));
 }
 
 // Go's time.RFC3339 layout as time.Parse reads it: a fraction after the
