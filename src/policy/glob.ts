@@ -83,7 +83,23 @@ export function matchGlob(pattern: string, name: string): boolean {
  * reported as not covering, which errs on the side of denying.
  */
 export function globCoversEveryName(pattern: string): boolean {
-  return globProblem(pattern) === null && expansions(pattern).some((text) => EVERYTHING.test(text));
+  return globProblem(pattern) === null && bracesWholeSegments(pattern) && expansions(pattern).some((text) => EVERYTHING.test(text));
+}
+
+/**
+ * Every `{…}` spans whole segments. doublestar reads each alternative as if
+ * it began a segment, but what follows the `}` stays where it was: `*{}*`
+ * expands to `**` yet is two `*` that never cross a `/`.
+ */
+function bracesWholeSegments(pattern: string): boolean {
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === '\\') i++;
+    else if (pattern[i] === '{') {
+      const close = closingBrace(pattern, i);
+      if ((i > 0 && pattern[i - 1] !== '/') || (close < pattern.length - 1 && pattern[close + 1] !== '/')) return false;
+    }
+  }
+  return true;
 }
 
 function compiled(pattern: string): Compiled {

@@ -51,6 +51,10 @@ describe('globCovers(outer, inner)', () => {
     ['*', '*/*', false],
     ['a*b', 'a*', false],
     ['team/*/**', 'team/**', false],
+    // `*{}*` expands to `**` but is two `*` that never cross a `/`
+    ['*{}*', 'a/b', false],
+    ['*{}*', 'a/*b', false],
+    ['{**,a}', 'a/*b', true],
     // doublestar: `a*/**` does not match `a`, which `a/**` does
     ['a*/**', 'a/**', false],
     // unsure, so false: forms the inclusion test does not model
