@@ -14,6 +14,9 @@ import { GateError } from '../errors.js';
 import { API_KEY_STORE_FILE, ApiKeyStore } from '../identity/apikey-store.js';
 import { toZotApiKey } from '../identity/zot-shape.js';
 import { globProblem } from '../policy/glob.js';
+import { checkKeyLabel } from '../policy/key-label.js';
+import { keyExpiry } from '../policy/key-lifetime.js';
+import { printable, terminalJson } from './terminal-text.js';
 import { configFrom, list, parse, required, UsageError } from './usage.js';
 
 type Out = (line: string) => void;
@@ -70,6 +73,8 @@ async function create(args: string[], out: Out): Promise<number> {
     json: { type: 'boolean' },
   });
   const owner = required(values.user, 'user');
+  const label = checkKeyLabel(typeof values.label === 'string' ? values.label : 'cli');
+  if (!label.ok) throw new UsageError(`--label: ${label.problem}`);
   const scopes = (values.scope as string[] | undefined) ?? [];
   for (const scope of scopes) {
     const problem = globProblem(scope);
@@ -81,13 +86,13 @@ async function create(args: string[], out: Out): Promise<number> {
   const store = await ApiKeyStore.open(keyStorePath(config));
   const { key, record } = await store.create({
     owner,
-    label: typeof values.label === 'string' ? values.label : 'cli',
+    label: label.label,
     expiresAt,
     scopes,
     ...(values.groups !== undefined ? { groups: list(values.groups) } : {}),
   });
   await auditCli(config, 'key-create', owner, { keyId: record.id, label: record.label, scopes: record.scopes, expiresAt: record.expiresAt });
-  out(values.json === true ? JSON.stringify({ ...toZotApiKey(record, now, config.auth.apikeyMaxLifetimeMs), apiKey: key }) : key);
+  out(values.json === true ? terminalJson({ ...toZotApiKey(record, now, config.auth.apikeyMaxLifetimeMs), apiKey: key }) : key);
   return 0;
 }
 
@@ -108,13 +113,16 @@ async function listKeys(args: string[], out: Out): Promise<number> {
   const store = await ApiKeyStore.open(keyStorePath(config));
   const records = await store.list(typeof values.user === 'string' ? values.user : undefined);
   const now = new Date();
+  const max = config.auth.apikeyMaxLifetimeMs;
   if (values.json === true) {
-    out(JSON.stringify({ apiKeys: records.map((r) => ({ ...toZotApiKey(r, now, config.auth.apikeyMaxLifetimeMs), owner: r.owner })) }));
+    out(terminalJson({ apiKeys: records.map((r) => ({ ...toZotApiKey(r, now, max), owner: r.owner, parentId: r.parentId ?? null })) }));
     return 0;
   }
-  out(['ID', 'OWNER', 'LABEL', 'CREATED', 'EXPIRES', 'LAST USED', 'SCOPES'].join('\t'));
+  // PARENT: the key that minted it ("-": a person or the operator did); revoking that key revokes this one
+  out(['ID', 'OWNER', 'LABEL', 'CREATED', 'EXPIRES', 'LAST USED', 'SCOPES', 'PARENT'].join('\t'));
   for (const r of records) {
-    out([r.id, r.owner, r.label, r.createdAt, r.expiresAt ?? 'never', r.lastUsedAt ?? 'never', r.scopes.join(',') || '*'].join('\t'));
+    const fields = [r.id, r.owner, r.label, r.createdAt, keyExpiry(r, max)?.toISOString() ?? 'never', r.lastUsedAt ?? 'never', r.scopes.join(',') || '*', r.parentId ?? '-'];
+    out(fields.map(printable).join('\t'));
   }
   return 0;
 }
@@ -134,8 +142,11 @@ async function revoke(args: string[], out: Out): Promise<number> {
   }
   const id = required(values.id, 'id');
   const owner = (await store.list()).find((record) => record.id === id)?.owner ?? null;
-  if (owner === null || !(await store.revoke(id))) throw new GateError('APIKEY_UNKNOWN', `no API key with id ${id}`, { status: 404 });
-  await auditCli(config, 'key-revoke', owner, { keyId: id });
-  out(`revoked ${id}`);
+  // the key and every key it minted, transitively
+  const revoked = owner === null ? [] : await store.revokeTree(id);
+  if (owner === null || revoked.length === 0) throw new GateError('APIKEY_UNKNOWN', `no API key with id ${printable(id)}`, { status: 404 });
+  const descendants = revoked.slice(1);
+  await auditCli(config, 'key-revoke', owner, { keyId: id, descendants });
+  out(descendants.length === 0 ? `revoked ${id}` : `revoked ${id} and ${descendants.length} key(s) it minted`);
   return 0;
 }

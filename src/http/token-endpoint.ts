@@ -55,7 +55,8 @@ export function tokenEndpoint(app: FastifyInstance, deps: TokenDeps): void {
     deps.throttle.succeeded(request, credentials, resolution.identity);
     const identity = resolution.identity;
     noteIdentity(request, identity);
-    const issued = await deps.gateTokens.issue(identity, service, deps.now());
+    // never valid past the credential it was minted from (a JWT's exp, a key's expiry)
+    const issued = await deps.gateTokens.issue(identity, service, deps.now(), resolution.expiresAt ?? null);
     request.gateReason = identity.kind === 'anonymous' ? 'anonymous-token' : 'token-issued';
     return reply
       .code(200)

@@ -145,13 +145,14 @@ const isString = (value: unknown): value is string => typeof value === 'string';
 const isDate = (value: unknown): value is string => isString(value) && !Number.isNaN(Date.parse(value));
 const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every(isString);
 
-// An unparseable expiresAt would never expire: reject the file instead.
+// An unparseable expiresAt would never expire: reject the file instead. parentId is
+// optional: files from before it was recorded read as keys nobody minted.
 function isKeyRecord(value: unknown): value is ApiKeyRecord {
   if (!isObject(value)) return false;
-  const { id, hash, owner, label, createdAt, expiresAt, lastUsedAt, scopes } = value;
+  const { id, hash, owner, label, createdAt, expiresAt, lastUsedAt, scopes, parentId } = value;
   return isString(id) && isString(hash) && /^[0-9a-f]{64}$/.test(hash) && isString(owner) && owner !== '' &&
     isString(label) && isDate(createdAt) && (expiresAt === null || isDate(expiresAt)) &&
-    (lastUsedAt === null || isDate(lastUsedAt)) && isStrings(scopes);
+    (lastUsedAt === null || isDate(lastUsedAt)) && isStrings(scopes) && (parentId === undefined || (isString(parentId) && parentId !== ''));
 }
 
 function isUserRecord(value: unknown): value is UserRecord {

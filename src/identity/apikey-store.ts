@@ -8,12 +8,18 @@
  * stamp at most once per `RELOAD_INTERVAL_MS`, so a key created or revoked by
  * another process takes effect within about a second. The key itself is never
  * stored: only its SHA-256.
+ *
+ * A key minted with another key names it as `parentId`. Revoking a key removes
+ * every key below it in the same write; a key whose parent is gone (removed
+ * by an older version that did not know parents) is treated as revoked too.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { GateError } from '../errors.js';
+import { checkKeyLabel } from '../policy/key-label.js';
+import { keyExpired } from '../policy/key-lifetime.js';
 import { generateApiKey, hashApiKey, isApiKeyFormat } from './apikey.js';
 import { readStoreFile, unreadable, unwritable, type StoreData } from './apikey-file.js';
 import { removeTempFiles, sameStamp, statStampSync, writeFileAtomic } from './atomic-file.js';
@@ -44,20 +50,28 @@ export interface NewApiKey {
   readonly expiresAt: Date | null;
   readonly scopes: readonly string[];
   readonly groups?: readonly string[];
+  /** the key making this one (zot's API called with a key); it must still be there */
+  readonly parentId?: string;
 }
 
 /** What every API key store does; one contract suite runs against each. */
 export interface KeyStore {
-  /** synchronous: it runs on every request carrying a key */
-  lookup(key: string, now: Date): LookupResult;
+  /** synchronous: it runs on every request carrying a key; expiry per `keyExpiry` (policy/key-lifetime.ts) */
+  lookup(key: string, now: Date, maxLifetimeMs?: number | null): LookupResult;
+  /** synchronous, like lookup: the key with this id as it is now (every use of a token minted from it asks) */
+  keyById(id: string, now: Date, maxLifetimeMs: number | null): LookupResult;
   /** never rejects; resolves once a due write-back has finished */
   recordUse(id: string, now: Date): Promise<void>;
   flush(): Promise<void>;
   create(input: NewApiKey): Promise<{ key: string; record: ApiKeyRecord }>;
   list(owner?: string): Promise<ApiKeyRecord[]>;
-  /** synchronous, like lookup: is the key with this id still there and unexpired? (tokens minted from it ask) */
-  isActive(id: string, now: Date): boolean;
+  /** is the key with this id still there and unexpired (maxLifetime included)? */
+  isActive(id: string, now: Date, maxLifetimeMs: number | null): boolean;
+  /** revokes the key and every key below it; false when no key has that id */
   revoke(id: string): Promise<boolean>;
+  /** as `revoke`; the ids removed, the key's first, then those it minted (transitively); empty when none */
+  revokeTree(id: string): Promise<readonly string[]>;
+  /** revokes every key of `owner`, and every key below them; returns how many */
   revokeAllForUser(owner: string): Promise<number>;
   setUserGroups(name: string, groups: readonly string[]): Promise<void>;
 }
@@ -134,7 +148,7 @@ export class ApiKeyStore implements KeyStore {
    * `STORE_CORRUPT` / `STORE_UNREADABLE` while the file cannot be read, rather
    * than answer from an index that may still hold revoked keys.
    */
-  lookup(key: string, now: Date): LookupResult {
+  lookup(key: string, now: Date, maxLifetimeMs: number | null = null): LookupResult {
     if (!isApiKeyFormat(key)) return { ok: false, reason: 'malformed-key' };
     this.#refresh(false);
     const hash = hashApiKey(key);
@@ -146,8 +160,16 @@ export class ApiKeyStore implements KeyStore {
       resolved = this.#resolve(hash);
     }
     if (resolved === undefined) return { ok: false, reason: 'unknown-key' };
-    if (isExpired(resolved.record, now)) return { ok: false, reason: 'expired-key' };
+    if (keyExpired(resolved.record, maxLifetimeMs, now)) return { ok: false, reason: 'expired-key' };
     return { ok: true, record: resolved.record, groups: resolved.groups };
+  }
+
+  keyById(id: string, now: Date, maxLifetimeMs: number | null): LookupResult {
+    this.#refresh(false);
+    const record = this.#snapshot.byId.get(id);
+    if (record === undefined) return { ok: false, reason: 'unknown-key' };
+    if (keyExpired(record, maxLifetimeMs, now)) return { ok: false, reason: 'expired-key' };
+    return { ok: true, record, groups: this.#snapshot.groups.get(record.owner) ?? [] };
   }
 
   /**
@@ -189,21 +211,27 @@ export class ApiKeyStore implements KeyStore {
 
   /** Issues a key. The key is returned once and never stored. */
   async create(input: NewApiKey): Promise<{ key: string; record: ApiKeyRecord }> {
-    checkNewKey(input);
+    const label = checkNewKey(input);
+    const { parentId } = input;
     const now = new Date(this.#clock()).toISOString();
     let key = '';
     const record = await this.#mutate((data) => {
+      // Checked under the lock: a parent revoked while its child was being made must not leave the child behind.
+      if (parentId !== undefined && !data.keys.some((existing) => existing.id === parentId)) {
+        throw new GateError('APIKEY_PARENT_GONE', `api key: the key making this one (${parentId}) has been revoked`, { status: 401 });
+      }
       do key = generateApiKey();
       while (data.keys.some((existing) => existing.hash === hashApiKey(key)));
       const record: ApiKeyRecord = {
         id: randomUUID(),
         hash: hashApiKey(key),
         owner: input.owner,
-        label: input.label,
+        label,
         createdAt: now,
         expiresAt: input.expiresAt === null ? null : input.expiresAt.toISOString(),
         lastUsedAt: null,
         scopes: [...input.scopes],
+        ...(parentId === undefined ? {} : { parentId }),
       };
       const users = input.groups === undefined ? data.users : withUser(data.users, input.owner, input.groups, now);
       return { data: { ...data, keys: [...data.keys, record], users }, result: record };
@@ -211,10 +239,8 @@ export class ApiKeyStore implements KeyStore {
     return { key, record: freezeRecord(record) };
   }
 
-  isActive(id: string, now: Date): boolean {
-    this.#refresh(false);
-    const record = this.#snapshot.byId.get(id);
-    return record !== undefined && !isExpired(record, now);
+  isActive(id: string, now: Date, maxLifetimeMs: number | null): boolean {
+    return this.keyById(id, now, maxLifetimeMs).ok;
   }
 
   /** Keys (without secrets), oldest first, optionally of one owner. */
@@ -229,20 +255,24 @@ export class ApiKeyStore implements KeyStore {
       });
   }
 
-  /** Revokes one key; false when no key has that id. */
+  /** Revokes one key and every key it minted, transitively; false when no key has that id. */
   async revoke(id: string): Promise<boolean> {
+    return (await this.revokeTree(id)).length > 0;
+  }
+
+  async revokeTree(id: string): Promise<readonly string[]> {
     return this.#mutate((data) => {
-      const keys = data.keys.filter((record) => record.id !== id);
-      return keys.length === data.keys.length ? { data: null, result: false } : { data: { ...data, keys }, result: true };
+      if (!data.keys.some((record) => record.id === id)) return { data: null, result: [] };
+      const gone = withDescendants(data.keys, [id]);
+      return { data: { ...data, keys: data.keys.filter((record) => !gone.has(record.id)) }, result: [...gone] };
     });
   }
 
-  /** Revokes every key of `owner`; returns how many. */
+  /** Revokes every key of `owner`, and the keys they minted; returns how many. */
   async revokeAllForUser(owner: string): Promise<number> {
     return this.#mutate((data) => {
-      const keys = data.keys.filter((record) => record.owner !== owner);
-      const revoked = data.keys.length - keys.length;
-      return { data: revoked === 0 ? null : { ...data, keys }, result: revoked };
+      const gone = withDescendants(data.keys, data.keys.filter((record) => record.owner === owner).map((record) => record.id));
+      return { data: gone.size === 0 ? null : { ...data, keys: data.keys.filter((record) => !gone.has(record.id)) }, result: gone.size };
     });
   }
 
@@ -323,16 +353,25 @@ export class ApiKeyStore implements KeyStore {
   }
 }
 
-function isExpired(record: ApiKeyRecord, now: Date): boolean {
-  return record.expiresAt !== null && Date.parse(record.expiresAt) <= now.getTime();
+/** The ids given and every key below them (their children, theirs, …), roots first. */
+function withDescendants(keys: readonly ApiKeyRecord[], roots: readonly string[]): Set<string> {
+  const children = new Map<string, string[]>();
+  for (const { id, parentId } of keys) if (parentId !== undefined) children.set(parentId, [...(children.get(parentId) ?? []), id]);
+  const gone = new Set(roots);
+  for (const id of gone) for (const child of children.get(id) ?? []) gone.add(child);
+  return gone;
 }
 
-function checkNewKey(input: NewApiKey): void {
+/** The label to store; throws `APIKEY_INVALID` for what no caller should have passed on. */
+function checkNewKey(input: NewApiKey): string {
+  const label = checkKeyLabel(input.label);
   const problem =
     input.owner === '' ? 'owner is empty'
     : input.expiresAt !== null && Number.isNaN(input.expiresAt.getTime()) ? 'expiresAt is not a valid date'
+    : !label.ok ? `label: ${label.problem}`
     : undefined;
-  if (problem !== undefined) throw new GateError('APIKEY_INVALID', `api key: ${problem}`, { status: 400 });
+  if (problem !== undefined || !label.ok) throw new GateError('APIKEY_INVALID', `api key: ${problem}`, { status: 400 });
+  return label.label;
 }
 
 function withUser(users: readonly UserRecord[], name: string, groups: readonly string[], now: string): UserRecord[] {
@@ -342,8 +381,9 @@ function withUser(users: readonly UserRecord[], name: string, groups: readonly s
 
 // Rebuilt field by field: whatever else a file holds is never written back.
 function freezeRecord(record: ApiKeyRecord): ApiKeyRecord {
-  const { id, hash, owner, label, createdAt, expiresAt, lastUsedAt } = record;
-  return Object.freeze({ id, hash, owner, label, createdAt, expiresAt, lastUsedAt, scopes: Object.freeze([...record.scopes]) });
+  const { id, hash, owner, label, createdAt, expiresAt, lastUsedAt, parentId } = record;
+  const frozen = { id, hash, owner, label, createdAt, expiresAt, lastUsedAt, scopes: Object.freeze([...record.scopes]) };
+  return Object.freeze(parentId === undefined ? frozen : { ...frozen, parentId });
 }
 
 function freezeUser({ name, groups, updatedAt }: UserRecord): UserRecord {
@@ -356,7 +396,7 @@ function loadSnapshot(path: string): Snapshot {
 }
 
 function indexSnapshot(data: StoreData, stamp: FileStamp | null): Snapshot {
-  const keys = data.keys.map(freezeRecord);
+  const keys = rooted(data.keys).map(freezeRecord);
   const users = data.users.map(freezeUser);
   return {
     data: { version: 1, keys, users },
@@ -365,6 +405,38 @@ function indexSnapshot(data: StoreData, stamp: FileStamp | null): Snapshot {
     byId: new Map(keys.map((record) => [record.id, record])),
     groups: new Map(users.map((user) => [user.name, user.groups])),
   };
+}
+
+/**
+ * The keys whose chain of parents ends in a key nobody minted. Any other's
+ * parent is gone, so it was revoked (by a writer that did not know parents):
+ * left out, and dropped from the file by the next write.
+ */
+function rooted(keys: readonly ApiKeyRecord[]): ApiKeyRecord[] {
+  const byId = new Map(keys.map((record) => [record.id, record]));
+  const live = new Map<string, boolean>();
+  const isLive = (record: ApiKeyRecord): boolean => {
+    const chain = new Set<string>();
+    let current: ApiKeyRecord | undefined = record;
+    let answer = false;
+    // up the chain to a known answer, a key nobody minted (live), a missing parent or a cycle (not live)
+    while (current !== undefined && !chain.has(current.id)) {
+      const known = live.get(current.id);
+      if (known !== undefined) {
+        answer = known;
+        break;
+      }
+      chain.add(current.id);
+      if (current.parentId === undefined) {
+        answer = true;
+        break;
+      }
+      current = byId.get(current.parentId);
+    }
+    for (const id of chain) live.set(id, answer);
+    return answer;
+  };
+  return keys.filter(isLive);
 }
 
 function warnFlushFailed(error: unknown): void {

@@ -2,7 +2,13 @@
  * Registry tokens the gate issues at its token endpoint (the Docker token
  * flow): short-lived ES256 JWTs naming the identity. They carry no grants:
  * policy is evaluated on every request, so a token is only a way to say who
- * you are without resending the key. The signing key lives in
+ * you are without resending the key.
+ *
+ * A token is never worth more than what it was minted from: it expires no
+ * later than its source (a JWT's `exp`, a key's effective expiry), and one
+ * minted from a key names the key (`kid`) and is checked against it on every
+ * use: revoked or expired, the token is refused; the groups and scopes are
+ * the key's as they are now, not as they were. The signing key lives in
  * `<dataDir>/token-key.json` (0600) with a `kid`; replacing the file
  * invalidates every token signed before.
  */
@@ -18,7 +24,14 @@ const TOKEN_KEY_FILE = 'token-key.json';
 export const GATE_ISSUER = 'zot-gate';
 const TOKEN_LIFETIME_SEC = 300;
 
-export type TokenCheck = { readonly ok: true; readonly identity: Identity } | { readonly ok: false; readonly reason: 'invalid-token' | 'expired-token' | 'revoked-key' };
+export type TokenCheck =
+  | { readonly ok: true; readonly identity: Identity }
+  | { readonly ok: false; readonly reason: 'invalid-token' | 'expired-token' | 'revoked-key' | 'expired-key' };
+
+/** A key as it is now, as the key store answers for its id. */
+export type KeyNow =
+  | { readonly ok: true; readonly record: { readonly owner: string; readonly scopes: readonly string[] }; readonly groups: readonly string[] }
+  | { readonly ok: false; readonly reason: 'unknown-key' | 'expired-key' | 'malformed-key' };
 
 export interface IssuedToken {
   readonly token: string;
@@ -57,8 +70,15 @@ export class GateTokens {
     return new GateTokens(jwk.kid, privateKey, publicKey);
   }
 
-  async issue(identity: Identity, audience: string, now: Date): Promise<IssuedToken> {
+  /**
+   * @param sourceExpiresAt when the credential shown for this token stops
+   *   being valid (a JWT's `exp`, a key's effective expiry); null when nothing
+   *   bounds it. The token expires then at the latest.
+   */
+  async issue(identity: Identity, audience: string, now: Date, sourceExpiresAt: Date | null = null): Promise<IssuedToken> {
     const iat = Math.floor(now.getTime() / 1000);
+    // whole seconds, rounded down: never a moment past the source
+    const exp = sourceExpiresAt === null ? iat + TOKEN_LIFETIME_SEC : Math.max(iat, Math.min(iat + TOKEN_LIFETIME_SEC, Math.floor(sourceExpiresAt.getTime() / 1000)));
     const claims =
       identity.kind === 'anonymous'
         ? { anon: true }
@@ -74,18 +94,18 @@ export class GateTokens {
       .setAudience(audience)
       .setIssuedAt(iat)
       .setNotBefore(iat)
-      .setExpirationTime(iat + TOKEN_LIFETIME_SEC)
+      .setExpirationTime(exp)
       .setJti(randomUUID());
     if (identity.kind === 'user') jwt.setSubject(identity.name);
-    return { token: await jwt.sign(this.#privateKey), expiresIn: TOKEN_LIFETIME_SEC, issuedAt: now.toISOString() };
+    return { token: await jwt.sign(this.#privateKey), expiresIn: exp - iat, issuedAt: now.toISOString() };
   }
 
   /**
    * The identity a gate token names. A token minted from an API key is only
-   * good while that key is: `keyActive` is asked, so a revocation also ends
-   * the tokens made from it.
+   * good while that key is: `keyNow` is asked for the key's current state, so
+   * a revocation, an expiry or a change of groups reaches the token at once.
    */
-  async verify(token: string, audience: string, now: Date, keyActive: (id: string) => boolean): Promise<TokenCheck> {
+  async verify(token: string, audience: string, now: Date, keyNow: (id: string) => KeyNow): Promise<TokenCheck> {
     let payload;
     try {
       ({ payload } = await jwtVerify(token, this.#publicKey, {
@@ -99,22 +119,20 @@ export class GateTokens {
       return { ok: false, reason: (error as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'expired-token' : 'invalid-token' };
     }
     if (payload.anon === true) return { ok: true, identity: ANONYMOUS };
-    if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'invalid-token' };
-    const keyId = typeof payload.kid === 'string' ? payload.kid : undefined;
-    if (keyId !== undefined && !keyActive(keyId)) return { ok: false, reason: 'revoked-key' };
+    const name = payload.sub;
+    if (typeof name !== 'string' || name === '') return { ok: false, reason: 'invalid-token' };
+    if (payload.amr === 'apikey') {
+      // a key-minted token without its key cannot be checked against it: refused
+      if (typeof payload.kid !== 'string') return { ok: false, reason: 'invalid-token' };
+      const key = keyNow(payload.kid);
+      if (!key.ok) return { ok: false, reason: key.reason === 'expired-key' ? 'expired-key' : 'revoked-key' };
+      if (key.record.owner !== name) return { ok: false, reason: 'invalid-token' };
+      const { scopes } = key.record;
+      return { ok: true, identity: { kind: 'user', name, groups: key.groups, method: 'apikey', keyId: payload.kid, ...(scopes.length > 0 ? { scopes } : {}) } };
+    }
+    if (payload.amr !== 'jwt' && payload.amr !== 'session') return { ok: false, reason: 'invalid-token' };
     const strings = (value: unknown) => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
-    const method = payload.amr === 'jwt' || payload.amr === 'session' ? payload.amr : 'apikey';
-    return {
-      ok: true,
-      identity: {
-        kind: 'user',
-        name: payload.sub,
-        groups: strings(payload.groups),
-        method,
-        ...(keyId !== undefined ? { keyId } : {}),
-        ...(Array.isArray(payload.scopes) ? { scopes: strings(payload.scopes) } : {}),
-      },
-    };
+    return { ok: true, identity: { kind: 'user', name, groups: strings(payload.groups), method: payload.amr } };
   }
 }
 

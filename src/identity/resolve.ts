@@ -4,6 +4,7 @@
  */
 import { decodeJwt } from 'jose';
 import type { Credentials } from './credentials.js';
+import { keyExpiry } from '../policy/key-lifetime.js';
 import { GATE_ISSUER, type GateTokens } from './gate-tokens.js';
 import { ANONYMOUS, type ApiKeyRecord, type Identity } from './types.js';
 
@@ -13,15 +14,19 @@ export type LookupResult =
 
 /** What resolution needs of the API-key store. */
 export interface ApiKeyVerifier {
-  lookup(key: string, now: Date): LookupResult;
+  lookup(key: string, now: Date, maxLifetimeMs: number | null): LookupResult;
   recordUse(id: string, now: Date): void | Promise<void>;
-  isActive(id: string, now: Date): boolean;
+  /** the key behind a gate token, as it is now */
+  keyById(id: string, now: Date, maxLifetimeMs: number | null): LookupResult;
 }
 
 /** JWTs from `auth.trustedIssuers` (keyless CI). */
 export interface TrustedJwtVerifier {
   looksLikeJwt(token: string): boolean;
-  verify(token: string): Promise<{ readonly ok: true; readonly identity: Identity } | { readonly ok: false; readonly reason: string; readonly detail?: string }>;
+  verify(token: string): Promise<
+    | { readonly ok: true; readonly identity: Identity; /** the JWT's `exp`, in ms since the epoch */ readonly expiresAt?: number }
+    | { readonly ok: false; readonly reason: string; readonly detail?: string }
+  >;
 }
 
 /** Why credentials were refused; logged and counted, never shown to the client in detail. */
@@ -42,7 +47,8 @@ export type AuthFailure =
   | 'issuer-unavailable';
 
 export type Resolution =
-  | { readonly ok: true; readonly identity: Identity }
+  /** `expiresAt`: when the credential stops being valid (a key's effective expiry, a JWT's exp); a gate token minted from it ends then at the latest */
+  | { readonly ok: true; readonly identity: Identity; readonly expiresAt?: Date | null }
   | { readonly ok: false; readonly reason: AuthFailure; readonly detail?: string };
 
 const API_KEY_PREFIX = 'zak_';
@@ -74,10 +80,9 @@ export async function resolveIdentity(credentials: Credentials, deps: ResolveDep
 
 function resolveApiKey(username: string, key: string, deps: ResolveDeps): Resolution {
   const now = deps.now();
-  const found = deps.apiKeys.lookup(key, now);
-  if (!found.ok) return { ok: false, reason: found.reason };
   const max = deps.maxKeyLifetimeMs ?? null;
-  if (max !== null && Date.parse(found.record.createdAt) + max <= now.getTime()) return { ok: false, reason: 'expired-key' };
+  const found = deps.apiKeys.lookup(key, now, max);
+  if (!found.ok) return { ok: false, reason: found.reason };
   // zot binds a key to its owner: the username sent with it must be the owner's.
   if (found.record.owner !== username) return { ok: false, reason: 'username-mismatch' };
   void deps.apiKeys.recordUse(found.record.id, now);
@@ -91,6 +96,7 @@ function resolveApiKey(username: string, key: string, deps: ResolveDeps): Resolu
       keyId: found.record.id,
       ...(found.record.scopes.length > 0 ? { scopes: found.record.scopes } : {}),
     },
+    expiresAt: keyExpiry(found.record, max),
   };
 }
 
@@ -104,7 +110,8 @@ async function resolveBearer(token: string, deps: ResolveDeps): Promise<Resoluti
   if (issuer === GATE_ISSUER) {
     if (deps.gateTokens === undefined || deps.service === undefined) return { ok: false, reason: 'invalid-token' };
     const now = deps.now();
-    const checked = await deps.gateTokens.verify(token, deps.service, now, (id) => deps.apiKeys.isActive(id, now));
+    const max = deps.maxKeyLifetimeMs ?? null;
+    const checked = await deps.gateTokens.verify(token, deps.service, now, (id) => deps.apiKeys.keyById(id, now, max));
     return checked.ok ? checked : { ok: false, reason: checked.reason };
   }
   if (deps.trusted === undefined) return { ok: false, reason: 'untrusted-token' };
@@ -113,7 +120,7 @@ async function resolveBearer(token: string, deps: ResolveDeps): Promise<Resoluti
 
 async function resolveTrusted(token: string, trusted: TrustedJwtVerifier): Promise<Resolution> {
   const checked = await trusted.verify(token);
-  if (checked.ok) return { ok: true, identity: checked.identity };
+  if (checked.ok) return { ok: true, identity: checked.identity, ...(checked.expiresAt === undefined ? {} : { expiresAt: new Date(checked.expiresAt) }) };
   const detail = 'detail' in checked && typeof checked.detail === 'string' ? `${checked.reason}: ${checked.detail}` : checked.reason;
   return { ok: false, reason: checked.reason === 'issuer-unavailable' ? 'issuer-unavailable' : 'untrusted-token', detail };
 }

@@ -38,6 +38,12 @@ export interface ApiKeyRecord {
   readonly lastUsedAt: string | null;
   /** repository globs; empty = unrestricted */
   readonly scopes: readonly string[];
+  /**
+   * The key that minted this one through zot's API, absent for keys made by a
+   * person (a session) or the operator (the CLI). Revoking a key revokes every
+   * key below it. Optional on disk: files written before it read as before.
+   */
+  readonly parentId?: string;
 }
 
 /** The groups a user's keys carry: set by their latest login, or by `apikey create --groups`. */

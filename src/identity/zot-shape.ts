@@ -1,4 +1,5 @@
 /** API keys in zot's own JSON shape (pkg/meta/types APIKeyDetails), so zot's UI and scripts read ours. */
+import { keyExpiry } from '../policy/key-lifetime.js';
 import type { ApiKeyRecord } from './types.js';
 
 /** Go's zero time, which zot sends for "never". */
@@ -21,12 +22,11 @@ export interface ZotApiKeyDetails {
  *   (or lowered) ends at `createdAt + maxLifetime`, and is shown so
  */
 export function toZotApiKey(record: ApiKeyRecord, now: Date, maxLifetimeMs: number | null, creatorUa = ''): ZotApiKeyDetails {
-  const ends = [record.expiresAt === null ? null : Date.parse(record.expiresAt), maxLifetimeMs === null ? null : Date.parse(record.createdAt) + maxLifetimeMs];
-  const end = ends.filter((t): t is number => t !== null).reduce<number | null>((a, b) => (a === null ? b : Math.min(a, b)), null);
+  const end = keyExpiry(record, maxLifetimeMs);
   return {
     createdAt: record.createdAt,
-    expirationDate: end === null ? ZERO_TIME : new Date(end).toISOString(),
-    isExpired: end !== null && end <= now.getTime(),
+    expirationDate: end === null ? ZERO_TIME : end.toISOString(),
+    isExpired: end !== null && end.getTime() <= now.getTime(),
     creatorUa,
     generatedBy: 'manual',
     lastUsed: record.lastUsedAt ?? ZERO_TIME,

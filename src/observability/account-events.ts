@@ -21,11 +21,14 @@ export function loggedOut(session: Session): AuditNote {
   return { event: 'logout', identity: session.user, authMethod: 'session', decision: 'allow', reason: 'logout', detail: { provider: session.provider } };
 }
 
+/** `parentId`: the key that made this one, or null (a session, the CLI). */
 export function keyCreated(user: string, authMethod: AuthLabel, record: ApiKeyRecord): AuditNote {
   const { id: keyId, label, scopes, expiresAt } = record;
-  return { event: 'key-create', identity: user, authMethod, decision: 'allow', reason: 'apikey-created', detail: { keyId, label, scopes, expiresAt } };
+  const detail = { keyId, label, scopes, expiresAt, parentId: record.parentId ?? null };
+  return { event: 'key-create', identity: user, authMethod, decision: 'allow', reason: 'apikey-created', detail };
 }
 
-export function keyRevoked(user: string, authMethod: AuthLabel, keyId: string): AuditNote {
-  return { event: 'key-revoke', identity: user, authMethod, decision: 'allow', reason: 'apikey-revoked', detail: { keyId } };
+/** `descendants`: the keys revoked with it, because it made them (or made their makers). */
+export function keyRevoked(user: string, authMethod: AuthLabel, keyId: string, descendants: readonly string[] = []): AuditNote {
+  return { event: 'key-revoke', identity: user, authMethod, decision: 'allow', reason: 'apikey-revoked', detail: { keyId, descendants } };
 }

@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ThrottleScope } from '../policy/throttle.js';
+import { keyExpired } from '../policy/key-lifetime.js';
 import type { AuthMethod, ApiKeyRecord } from '../identity/types.js';
 import type { Action } from '../registry/types.js';
 import { processMetrics } from './process-metrics.js';
@@ -170,11 +171,6 @@ export class GateMetrics {
  * `expiresAt`, or older than `auth.apikey.maxLifetime`, no longer authenticates.
  */
 export function countKeyStates(records: readonly ApiKeyRecord[], now: Date, maxLifetimeMs: number | null): KeyCounts {
-  const at = now.getTime();
-  const expired = records.filter(
-    (record) =>
-      (record.expiresAt !== null && Date.parse(record.expiresAt) <= at) ||
-      (maxLifetimeMs !== null && Date.parse(record.createdAt) + maxLifetimeMs <= at),
-  ).length;
+  const expired = records.filter((record) => keyExpired(record, maxLifetimeMs, now)).length;
   return { active: records.length - expired, expired };
 }

@@ -19,6 +19,8 @@ import { noteAudit } from '../observability/observation.js';
 import { groupsOf, isAdmin } from '../policy/access.js';
 import { capabilities } from '../policy/capabilities.js';
 import { globProblem } from '../policy/glob.js';
+import { checkKeyLabel } from '../policy/key-label.js';
+import { keyExpiry } from '../policy/key-lifetime.js';
 import { accountPage, expiryChoices, signedOutPage, type AccountView, type NewKeyForm } from './account-page.js';
 import { sameOriginForm } from '../policy/form-origin.js';
 import { callerOf } from './caller.js';
@@ -46,9 +48,7 @@ export interface NewKeyRequest {
 
 const ACCOUNT = '/-/account';
 const FORM_LIMIT = 64 * 1024;
-const MAX_LABEL = 100;
 const MAX_SCOPES = 20;
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Promise<void> {
   // Only HTML forms post here: no JSON, no text, so no other body reaches these handlers.
@@ -107,10 +107,11 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
     if (session === null) return reply;
     const id = formOf(request).get('id') ?? '';
     const mine = (await deps.keys.list(session.user)).some((record) => record.id === id);
-    if (!mine || !(await deps.keys.revoke(id))) {
+    const revoked = mine ? await deps.keys.revokeTree(id) : [];
+    if (revoked.length === 0) {
       return page(reply, 404, messagePage('No such key', 'You have no API key with that id; it may have been revoked already.', { href: ACCOUNT, label: 'Back to your account' }));
     }
-    noteAudit(request, keyRevoked(session.user, 'session', id));
+    noteAudit(request, keyRevoked(session.user, 'session', id, revoked.slice(1)));
     // As for create: kept while test/e2e/account.test.ts asserts it.
     request.log.info({ audit: 'apikey-revoke', user: session.user, keyId: id }, 'api key revoked');
     return reply.redirect(ACCOUNT, 303);
@@ -175,15 +176,14 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
 }
 
 /**
- * Checks the create form: a label of 1–100 characters (trimmed, no control
- * characters), an expiry within `maxLifetimeMs` (`never` only without a
+ * Checks the create form: a label by the one rule (policy/key-label.ts), an expiry within `maxLifetimeMs` (`never` only without a
  * limit), and scopes as a comma-separated list of valid globs. Returns the
  * key to create, or the problem in words for the form.
  */
 export function readNewKey(form: NewKeyForm, maxLifetimeMs: number | null, now: Date): NewKeyRequest | string {
-  const label = form.label.trim();
-  if (label.length === 0 || label.length > MAX_LABEL) return `Label: give the key a name of 1 to ${MAX_LABEL} characters.`;
-  if (CONTROL.test(label)) return 'Label: control characters are not allowed.';
+  const checked = checkKeyLabel(form.label);
+  if (!checked.ok) return `Label: ${checked.problem}.`;
+  const { label } = checked;
   let expiresAt: Date | null = null;
   if (form.expires !== 'never' || maxLifetimeMs !== null) {
     const ms = parseDuration(form.expires);
@@ -199,12 +199,10 @@ export function readNewKey(form: NewKeyForm, maxLifetimeMs: number | null, now: 
   return { label, expiresAt, scopes };
 }
 
-/** A key stops working at `createdAt + maxLifetime` even if it says later (resolve.ts): show that. */
+/** A key stops working at `createdAt + maxLifetime` even if it says later (policy/key-lifetime.ts): show that. */
 function effectiveExpiry(record: ApiKeyRecord, maxLifetimeMs: number | null): ApiKeyRecord {
-  if (maxLifetimeMs === null) return record;
-  const limit = Date.parse(record.createdAt) + maxLifetimeMs;
-  if (record.expiresAt !== null && Date.parse(record.expiresAt) <= limit) return record;
-  return { ...record, expiresAt: new Date(limit).toISOString() };
+  const end = keyExpiry(record, maxLifetimeMs)?.toISOString() ?? null;
+  return end === record.expiresAt ? record : { ...record, expiresAt: end };
 }
 
 function formOf(request: FastifyRequest): URLSearchParams {

@@ -10,7 +10,11 @@
  *   or someone else's (zot deletes within the caller's own keys only).
  *
  * Unlike zot, the gate enforces scopes, so who may create which key is
- * decided by `policy/key-grant.ts`. Callers authenticate with an API key
+ * decided by `policy/key-grant.ts`, and a caller authenticated by a key sees
+ * and revokes only the keys within its own scopes (`scopesCover`); others
+ * are as unknown to it as someone else's. A key made with a key names it as
+ * its parent, and revoking a key revokes every key below it. Labels follow
+ * `policy/key-label.ts`. Callers authenticate with an API key
  * (Basic), or with the browser session plus zot's UI header (`sso/caller.ts`);
  * registry tokens and trusted JWTs are not resolved here, so they get a 401.
  * Responses carry `Cache-Control: no-store`: one of them holds a new key.
@@ -26,11 +30,15 @@ import { credentialsRefused } from '../http/refusal.js';
 import { storeFailure } from '../identity/apikey-file.js';
 import type { KeyStore } from '../identity/apikey-store.js';
 import { parseAuthorization } from '../identity/credentials.js';
-import { ANONYMOUS } from '../identity/types.js';
+import { ANONYMOUS, type ApiKeyRecord } from '../identity/types.js';
 import { toZotApiKey } from '../identity/zot-shape.js';
 import { keyCreated, keyRevoked } from '../observability/account-events.js';
 import { noteAudit, noteAuthFailure, noteIdentity } from '../observability/observation.js';
-import { decideKeyGrant, keyExpiry, type Granter, type KeyGrantReason, type KeyRequest } from '../policy/key-grant.js';
+import { GateError } from '../errors.js';
+import { scopesCover } from '../policy/glob-cover.js';
+import { decideKeyGrant, type Granter, type KeyGrantReason, type KeyRequest } from '../policy/key-grant.js';
+import { checkKeyLabel } from '../policy/key-label.js';
+import { keyExpiry } from '../policy/key-lifetime.js';
 import { callerOf, viaZotUi, type Caller } from './caller.js';
 import type { Sessions } from './sessions.js';
 
@@ -109,7 +117,7 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
   app.get(APIKEY_PATH, async (request, reply) => {
     const caller = callerFor(request);
     const now = options.now();
-    const keys = await options.apiKeys.list(caller.identity.name);
+    const keys = withinCaller(caller, await options.apiKeys.list(caller.identity.name));
     return noStore(reply, 200).send(JSON.stringify({ apiKeys: keys.map((record) => toZotApiKey(record, now, options.config().auth.apikeyMaxLifetimeMs)) }));
   });
 
@@ -117,12 +125,12 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
     const caller = callerFor(request);
     const payload = readPayload(request.body);
     if (typeof payload === 'string') return sendOciError(request, reply, badRequest(payload, 'malformed-payload'));
+    const label = checkKeyLabel(payload.label);
+    if (!label.ok) return sendOciError(request, reply, badRequest(`label: ${label.problem}`, label.reason));
     const config = options.config();
     const now = options.now();
     const granter = await granterOf(caller, options.apiKeys, config.auth.apikeyMaxLifetimeMs);
-    if (granter === null) {
-      return sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message: 'the credentials making this request are not an active API key', reason: 'invalid-credentials' });
-    }
+    if (granter === null) return sendOciError(request, reply, notActiveKey());
     const grant = decideKeyGrant(granter, payload, { now, maxLifetimeMs: config.auth.apikeyMaxLifetimeMs });
     if (!grant.allow) {
       const status = STATUS[grant.reason];
@@ -130,10 +138,14 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
       return sendOciError(request, reply, { status, code, message: grant.message, reason: grant.reason });
     }
     const user = caller.identity.name;
+    // the key making this one is its parent: revoking it revokes this one (a session's keys have none)
+    const parentId = caller.kind === 'apikey' ? caller.identity.keyId : undefined;
     let created;
     try {
-      created = await options.apiKeys.create({ owner: user, label: payload.label, expiresAt: grant.expiresAt, scopes: payload.scopes });
+      created = await options.apiKeys.create({ owner: user, label: label.label, expiresAt: grant.expiresAt, scopes: payload.scopes, ...(parentId === undefined ? {} : { parentId }) });
     } catch (error) {
+      // revoked between authenticating and the write (checked under the store's lock)
+      if (error instanceof GateError && error.code === 'APIKEY_PARENT_GONE') return sendOciError(request, reply, notActiveKey());
       // The server's storage failed (a full or read-only disk, a bad store file): a 503 the client may retry; the path stays in the log.
       const failure = storeFailure(error);
       if (failure === null) throw error;
@@ -156,11 +168,12 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
     if (ids.length !== 1) return sendOciError(request, reply, badRequest('exactly one "id" query parameter is required', 'malformed-query'));
     const id = ids[0] as string;
     const user = caller.identity.name;
-    // Only within the caller's own keys: someone else's id is treated as unknown, as in zot.
-    const owned = (await options.apiKeys.list(user)).some((record) => record.id === id);
-    if (owned && (await options.apiKeys.revoke(id))) {
+    // Only within the caller's own keys, and a key's within its scopes: any other id is treated as unknown, as in zot.
+    const owned = withinCaller(caller, await options.apiKeys.list(user)).some((record) => record.id === id);
+    const revoked = owned ? await options.apiKeys.revokeTree(id) : [];
+    if (revoked.length > 0) {
       request.gateReason = 'apikey-revoked';
-      noteAudit(request, keyRevoked(user, caller.identity.method, id));
+      noteAudit(request, keyRevoked(user, caller.identity.method, id, revoked.slice(1)));
       // As for create: kept while test/integration/apikey-api.test.ts asserts it.
       request.log.info({ audit: 'apikey-revoke', user, keyId: id, via: caller.kind }, 'api key revoked');
     }
@@ -173,6 +186,20 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
     if (caller === undefined) throw new Error('apikey routes: request reached a handler without a caller');
     return caller;
   }
+}
+
+/**
+ * The keys a caller may see and revoke, of its user's: a session all of them,
+ * a key those whose scopes lie within its own (an unscoped key covers all).
+ */
+function withinCaller(caller: UserCaller, records: readonly ApiKeyRecord[]): ApiKeyRecord[] {
+  if (caller.kind === 'session') return [...records];
+  const held = caller.identity.scopes ?? [];
+  return records.filter((record) => scopesCover(held, record.scopes));
+}
+
+function notActiveKey(): OciError {
+  return { status: 401, code: 'UNAUTHORIZED', message: 'the credentials making this request are not an active API key', reason: 'invalid-credentials' };
 }
 
 /** What limits the caller: a session only maxLifetime, a key its own scopes and expiry too. */

@@ -162,6 +162,67 @@ describe.each(implementations)('$name', ({ open }) => {
     expect(store.lookup(bob.key, AT(0)).ok).toBe(true);
   });
 
+  it('records the parent of a key minted with a key, and revoking a key revokes every key below it, in every instance', async () => {
+    const gate = await open(dir, clock);
+    const cli = await open(dir, clock);
+    const root = await gate.create(newKey({ label: 'root' }));
+    const child = await gate.create(newKey({ label: 'child', parentId: root.record.id }));
+    const grandchild = await gate.create(newKey({ label: 'grandchild', parentId: child.record.id }));
+    const sibling = await gate.create(newKey({ label: 'sibling' }));
+    expect(child.record.parentId).toBe(root.record.id);
+    expect(root.record).not.toHaveProperty('parentId');
+    expect((await cli.list()).map((r) => r.parentId ?? null)).toEqual([null, root.record.id, child.record.id, null]);
+    expect(await cli.revokeTree(root.record.id)).toEqual([root.record.id, child.record.id, grandchild.record.id]);
+    clock.now += 1_000;
+    expect([root, child, grandchild, sibling].map(({ key }) => gate.lookup(key, AT(0)).ok)).toEqual([false, false, false, true]);
+    expect(gate.keyById(grandchild.record.id, AT(0), null)).toEqual({ ok: false, reason: 'unknown-key' });
+    expect(await gate.revokeTree(root.record.id)).toEqual([]);
+  });
+
+  it('revoke and revokeAllForUser cascade too', async () => {
+    const store = await open(dir, clock);
+    const root = await store.create(newKey());
+    const child = await store.create(newKey({ parentId: root.record.id }));
+    expect(await store.revoke(root.record.id)).toBe(true);
+    expect(store.lookup(child.key, AT(0)).ok).toBe(false);
+    const other = await store.create(newKey({ owner: 'bob' }));
+    await store.create(newKey({ owner: 'bob', parentId: other.record.id }));
+    expect(await store.revokeAllForUser('bob')).toBe(2);
+  });
+
+  it('refuses to mint a key under a parent that is gone (revoked while the child was being made)', async () => {
+    const store = await open(dir, clock);
+    const root = await store.create(newKey());
+    await store.revoke(root.record.id);
+    await expect(store.create(newKey({ parentId: root.record.id }))).rejects.toMatchObject({ code: 'APIKEY_PARENT_GONE' });
+    expect(await store.list()).toEqual([]);
+  });
+
+  it('keyById and isActive answer for a key by id, maxLifetime included', async () => {
+    const store = await open(dir, clock);
+    const { record } = await store.create(newKey({ groups: ['g'], expiresAt: AT(10_000) }));
+    expect(store.keyById(record.id, AT(0), null)).toEqual({ ok: true, record, groups: ['g'] });
+    expect(store.keyById(record.id, AT(10_000), null)).toEqual({ ok: false, reason: 'expired-key' });
+    expect(store.keyById(record.id, AT(5_000), 5_000)).toEqual({ ok: false, reason: 'expired-key' });
+    expect([store.isActive(record.id, AT(4_999), 5_000), store.isActive(record.id, AT(5_000), 5_000)]).toEqual([true, false]);
+    expect(store.keyById('00000000-0000-4000-8000-000000000000', AT(0), null)).toEqual({ ok: false, reason: 'unknown-key' });
+  });
+
+  it('lookup applies maxLifetime to keys made before it', async () => {
+    const store = await open(dir, clock);
+    const { key } = await store.create(newKey());
+    expect(store.lookup(key, AT(60_000), 60_001).ok).toBe(true);
+    expect(store.lookup(key, AT(60_000), 60_000)).toEqual({ ok: false, reason: 'expired-key' });
+  });
+
+  it('applies the label rule: trimmed, 1 to 100 characters, no control characters', async () => {
+    const store = await open(dir, clock);
+    expect((await store.create(newKey({ label: ' ci ' }))).record.label).toBe('ci');
+    await expect(store.create(newKey({ label: 'a\u001bb' }))).rejects.toMatchObject({ code: 'APIKEY_INVALID', message: 'api key: label: control characters are not allowed' });
+    await expect(store.create(newKey({ label: '' }))).rejects.toMatchObject({ code: 'APIKEY_INVALID' });
+    expect(await store.list()).toHaveLength(1);
+  });
+
   it('lists records oldest first, per owner, never with a secret', async () => {
     const store = await open(dir, clock);
     const a = await store.create(newKey({ label: 'a' }));

@@ -133,6 +133,24 @@ describe('ApiKeyStore on disk', () => {
     });
   });
 
+  it('reads files without parentId as before; a key whose parent is gone (revoked by an older version) is revoked, and dropped at the next write', async () => {
+    await mkdir(join(dir, 'data'));
+    const CHILD = { ...RECORD, id: '3d0a3bc4-4a1e-4c3f-9a51-5b1f0c2d7e11', hash: 'b'.repeat(64), parentId: '3d0a3bc4-4a1e-4c3f-9a51-5b1f0c2d7e99' };
+    const KEPT = { ...RECORD, id: '3d0a3bc4-4a1e-4c3f-9a51-5b1f0c2d7e12', hash: 'c'.repeat(64), parentId: RECORD.id };
+    await writeFile(path, JSON.stringify({ version: 1, keys: [RECORD, CHILD, KEPT], users: [USER] }));
+    const store = await ApiKeyStore.open(path, { clock: () => T0 });
+    expect(await store.list()).toEqual([RECORD, KEPT]);
+    expect(store.keyById(CHILD.id, new Date(T0), null)).toEqual({ ok: false, reason: 'unknown-key' });
+    await store.setUserGroups('ci', ['pushers']);
+    expect(JSON.parse(await readFile(path, 'utf8')).keys).toEqual([RECORD, KEPT]);
+  });
+
+  it.each([['a number', 5], ['an empty string', ''], ['null', null]])('refuses a file whose parentId is %s: STORE_CORRUPT', async (_name, parentId) => {
+    await mkdir(join(dir, 'data'));
+    await writeFile(path, JSON.stringify({ version: 1, keys: [{ ...RECORD, parentId }], users: [] }));
+    await expect(ApiKeyStore.open(path)).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+  });
+
   it('treats a missing file as an empty store', async () => {
     const store = await ApiKeyStore.open(path);
     expect(await store.list()).toEqual([]);

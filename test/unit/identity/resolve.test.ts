@@ -22,7 +22,7 @@ beforeAll(async () => {
 describe('resolveIdentity (against the real key store)', () => {
   it.each([
     ['no credentials → anonymous', () => ({ kind: 'none' }) as const, () => ({ ok: true, identity: { kind: 'anonymous' } })],
-    ['a key with its owner', () => ({ kind: 'basic', username: 'ci', password: key }) as const, () => ({ ok: true, identity: { kind: 'user', name: 'ci', groups: ['g'], method: 'apikey', keyId: record.id } })],
+    ['a key with its owner', () => ({ kind: 'basic', username: 'ci', password: key }) as const, () => ({ ok: true, identity: { kind: 'user', name: 'ci', groups: ['g'], method: 'apikey', keyId: record.id }, expiresAt: null })],
     ['a key with another user name', () => ({ kind: 'basic', username: 'admin', password: key }) as const, () => ({ ok: false, reason: 'username-mismatch' })],
     ['an unknown key', () => ({ kind: 'basic', username: 'ci', password: 'zak_ffffffffffffffffffffffffffffffff' }) as const, () => ({ ok: false, reason: 'unknown-key' })],
     ['a malformed key', () => ({ kind: 'basic', username: 'ci', password: 'zak_XYZ' }) as const, () => ({ ok: false, reason: 'malformed-key' })],

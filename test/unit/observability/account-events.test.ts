@@ -16,6 +16,7 @@ const RECORD: ApiKeyRecord = {
   lastUsedAt: null,
   scopes: ['team/**'],
 };
+const PARENT = '7f1c2d4e-0000-4000-8000-000000000000';
 const SESSION = { id: 'session-id-0000000001', user: 'alice', groups: ['devs'], provider: 'oidc', csrf: 'c', expiresAt: 0 };
 
 describe('account events', () => {
@@ -36,21 +37,38 @@ describe('account events', () => {
       expected: { event: 'logout', identity: 'alice', authMethod: 'session', decision: 'allow', reason: 'logout', detail: { provider: 'oidc' } },
     },
     {
-      name: 'key created with a key',
-      note: keyCreated('alice', 'apikey', RECORD),
+      name: 'key created on the page',
+      note: keyCreated('alice', 'session', RECORD),
+      expected: {
+        event: 'key-create',
+        identity: 'alice',
+        authMethod: 'session',
+        decision: 'allow',
+        reason: 'apikey-created',
+        detail: { keyId: RECORD.id, label: 'laptop', scopes: ['team/**'], expiresAt: '2026-07-01T00:00:00.000Z', parentId: null },
+      },
+    },
+    {
+      name: 'key created with a key: names it as the parent',
+      note: keyCreated('alice', 'apikey', { ...RECORD, parentId: PARENT }),
       expected: {
         event: 'key-create',
         identity: 'alice',
         authMethod: 'apikey',
         decision: 'allow',
         reason: 'apikey-created',
-        detail: { keyId: RECORD.id, label: 'laptop', scopes: ['team/**'], expiresAt: '2026-07-01T00:00:00.000Z' },
+        detail: { keyId: RECORD.id, label: 'laptop', scopes: ['team/**'], expiresAt: '2026-07-01T00:00:00.000Z', parentId: PARENT },
       },
     },
     {
       name: 'key revoked on the page',
       note: keyRevoked('alice', 'session', RECORD.id),
-      expected: { event: 'key-revoke', identity: 'alice', authMethod: 'session', decision: 'allow', reason: 'apikey-revoked', detail: { keyId: RECORD.id } },
+      expected: { event: 'key-revoke', identity: 'alice', authMethod: 'session', decision: 'allow', reason: 'apikey-revoked', detail: { keyId: RECORD.id, descendants: [] } },
+    },
+    {
+      name: 'key revoked with the keys it minted',
+      note: keyRevoked('alice', 'apikey', PARENT, [RECORD.id]),
+      expected: { event: 'key-revoke', identity: 'alice', authMethod: 'apikey', decision: 'allow', reason: 'apikey-revoked', detail: { keyId: PARENT, descendants: [RECORD.id] } },
     },
   ])('$name', ({ note, expected }) => {
     expect(note).toEqual(expected);
