@@ -165,15 +165,15 @@ describe('POST: create', () => {
     expect(uuid).toMatch(UUID);
     expect(apiKey).toMatch(/^zak_[0-9a-f]{32}$/);
     const [stored] = (await gate.store.list('alice')).filter((r) => r.id === uuid);
-    expect(stored).toEqual({ id: uuid, hash: hashApiKey(apiKey!), owner: 'alice', label: 'ci', createdAt, expiresAt: '2031-02-03T04:05:06.000Z', lastUsedAt: null, scopes: ['team/**'] });
+    expect(stored).toEqual({ id: uuid, hash: hashApiKey(apiKey!), owner: 'alice', label: 'ci', createdAt, expiresAt: '2031-02-03T04:05:06.000Z', lastUsedAt: null, scopes: ['team/**'], parentId: aliceKeyId });
   });
 
-  it('with fields absent or null, as Go fills them: empty label, no scopes, no expiry (none bounds it here)', async () => {
-    for (const payload of [{}, { label: null, scopes: null, expirationDate: null }, { other: 1 }]) {
+  it('with fields absent or null, as Go fills them: no scopes, no expiry (none bounds it here)', async () => {
+    for (const payload of [{ label: 'x' }, { label: 'x', scopes: null, expirationDate: null }, { label: 'x', other: 1 }]) {
       const response = await create(gate, asAlice(), payload);
       expect(response.status).toBe(201);
       const { label, scopes, expirationDate, isExpired } = response.json<Details>();
-      expect({ label, scopes, expirationDate, isExpired }).toEqual({ label: '', scopes: [], expirationDate: ZERO_TIME, isExpired: false });
+      expect({ label, scopes, expirationDate, isExpired }).toEqual({ label: 'x', scopes: [], expirationDate: ZERO_TIME, isExpired: false });
     }
   });
 
@@ -185,8 +185,8 @@ describe('POST: create', () => {
   });
 
   it('a body of exactly zot\'s MaxAPIKeyBodySize (8192 bytes) is accepted', async () => {
-    const frame = JSON.stringify({ label: '' });
-    const body = JSON.stringify({ label: 'x'.repeat(8192 - frame.length) });
+    const frame = JSON.stringify({ label: 'x', pad: '' });
+    const body = JSON.stringify({ label: 'x', pad: 'x'.repeat(8192 - frame.length) });
     expect(body.length).toBe(8192);
     expect((await api(gate, 'POST', { ...JSON_TYPE, ...asAlice() }, { body })).status).toBe(201);
   });
@@ -200,6 +200,10 @@ describe('POST: create', () => {
     ['a JSON array', 400, JSON_TYPE, '[]', ociBody('UNSUPPORTED', 'the body must be a JSON object: {"label", "scopes", "expirationDate"}', 'malformed-payload')],
     ['JSON null', 400, JSON_TYPE, 'null', ociBody('UNSUPPORTED', 'the body must be a JSON object: {"label", "scopes", "expirationDate"}', 'malformed-payload')],
     ['a numeric label', 400, JSON_TYPE, payload({ label: 5 }), ociBody('UNSUPPORTED', '"label" must be a string', 'malformed-payload')],
+    // the label rule of the account form and the CLI (policy/key-label.ts); zot itself takes any label
+    ['no label', 400, JSON_TYPE, payload({}), ociBody('UNSUPPORTED', 'label: give the key a name of 1 to 100 characters', 'label-invalid')],
+    ['a null label', 400, JSON_TYPE, payload({ label: null }), ociBody('UNSUPPORTED', 'label: give the key a name of 1 to 100 characters', 'label-invalid')],
+    ['a label of 101 characters', 400, JSON_TYPE, payload({ label: 'x'.repeat(101) }), ociBody('UNSUPPORTED', 'label: give the key a name of 1 to 100 characters', 'label-invalid')],
     ['scopes as a string', 400, JSON_TYPE, payload({ scopes: 'team/**' }), ociBody('UNSUPPORTED', '"scopes" must be a list of strings', 'malformed-payload')],
     ['a numeric scope', 400, JSON_TYPE, payload({ scopes: [1] }), ociBody('UNSUPPORTED', '"scopes" must be a list of strings', 'malformed-payload')],
     ['a numeric expirationDate', 400, JSON_TYPE, payload({ expirationDate: 1_900_000_000 }),

@@ -213,11 +213,13 @@ describe('what else is an event, and what is not', () => {
     expect(created.response.status, created.response.body).toBe(201);
     const { uuid, apiKey } = created.response.json<{ uuid: string; apiKey: string }>();
     const revoked = await audited(() => call('writer', 'DELETE', `/zot/auth/apikey?id=${uuid}`));
+    // the key the writer called with made the new one: its parent
+    const writerKeyId = (await gate.store.list('writer')).find((record) => record.label === 'audit')?.id;
     expect(revoked.response.status).toBe(200);
     const common = { identity: 'writer', authMethod: 'apikey', repository: null, reference: null, digest: null, decision: 'allow' };
     expect([...created.file, ...revoked.file]).toEqual([
-      expect.objectContaining({ ...common, event: 'key-create', method: 'POST', reason: 'apikey-created', status: 201, detail: { keyId: uuid, label: 'ci', scopes: [REPO], expiresAt: null } }),
-      expect.objectContaining({ ...common, event: 'key-revoke', method: 'DELETE', reason: 'apikey-revoked', status: 200, detail: { keyId: uuid } }),
+      expect.objectContaining({ ...common, event: 'key-create', method: 'POST', reason: 'apikey-created', status: 201, detail: { keyId: uuid, label: 'ci', scopes: [REPO], expiresAt: null, parentId: writerKeyId } }),
+      expect.objectContaining({ ...common, event: 'key-revoke', method: 'DELETE', reason: 'apikey-revoked', status: 200, detail: { keyId: uuid, descendants: [] } }),
     ]);
     expect(await readFile(gate.config.audit.file!, 'utf8')).not.toContain(apiKey);
   });

@@ -194,17 +194,17 @@ describe('apikey', () => {
     expect(await apikey('create', '--user', 'ci', ...args)).toEqual({ code, stdout: '', stderr });
   });
 
-  it('list prints a header and one line per key, never a key or its hash; list --json adds the owner', async () => {
+  it('list prints a header and one line per key, never a key or its hash; list --json adds the owner and parent', async () => {
     const json = await apikey('list', '--json');
     expect(json).toMatchObject({ code: 0, stderr: '' });
     const listed = JSON.parse(json.stdout).apiKeys as Array<Record<string, unknown>>;
     expect(listed.map(({ createdAt, expirationDate, uuid, ...rest }) => rest)).toEqual([
-      { isExpired: false, creatorUa: '', generatedBy: 'manual', lastUsed: ZERO_TIME, label: 'cli', scopes: [], owner: 'ci' },
-      { isExpired: false, creatorUa: '', generatedBy: 'manual', lastUsed: ZERO_TIME, label: 'build', scopes: ['blumeops/**'], owner: 'ci' },
-      { isExpired: false, creatorUa: '', generatedBy: 'manual', lastUsed: ZERO_TIME, label: 'cli', scopes: [], owner: 'bob' },
+      { isExpired: false, creatorUa: '', generatedBy: 'manual', lastUsed: ZERO_TIME, label: 'cli', scopes: [], owner: 'ci', parentId: null },
+      { isExpired: false, creatorUa: '', generatedBy: 'manual', lastUsed: ZERO_TIME, label: 'build', scopes: ['blumeops/**'], owner: 'ci', parentId: null },
+      { isExpired: false, creatorUa: '', generatedBy: 'manual', lastUsed: ZERO_TIME, label: 'cli', scopes: [], owner: 'bob', parentId: null },
     ]);
-    const row = (k: Record<string, unknown>) => [k.uuid, k.owner, k.label, k.createdAt, k.expirationDate, 'never', (k.scopes as string[]).join(',') || '*'].join('\t');
-    const header = 'ID\tOWNER\tLABEL\tCREATED\tEXPIRES\tLAST USED\tSCOPES';
+    const row = (k: Record<string, unknown>) => [k.uuid, k.owner, k.label, k.createdAt, k.expirationDate, 'never', (k.scopes as string[]).join(',') || '*', '-'].join('\t');
+    const header = 'ID\tOWNER\tLABEL\tCREATED\tEXPIRES\tLAST USED\tSCOPES\tPARENT';
     const text = await apikey('list');
     expect(text).toEqual({ code: 0, stdout: `${[header, ...listed.map(row)].join('\n')}\n`, stderr: '' });
     expect(await apikey('list', '--user', 'bob')).toEqual({ code: 0, stdout: `${header}\n${row(listed[2]!)}\n`, stderr: '' });
