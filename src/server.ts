@@ -152,10 +152,10 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   });
   const providers = new Map((config.auth.openid?.providers ?? []).map((p) => [p.id, new OidcClient(p)] as const));
   healthRoutes(app, upstream, providers);
-  loginRoutes(app, { config: () => current, providers, sessions, setUserGroups: (user, groups) => deps.apiKeys.setUserGroups(user, groups) });
-  await app.register(accountPlugin, { config: () => current, providers, sessions, keys: deps.apiKeys, now });
-  // One throttle for every place that checks credentials: failures count across them.
+  // One throttle for every place that checks credentials (login callbacks too): failures count across them.
   const throttle = new AuthThrottling(metrics, now);
+  loginRoutes(app, { config: () => current, providers, sessions, setUserGroups: (user, groups) => deps.apiKeys.setUserGroups(user, groups), throttle, now });
+  await app.register(accountPlugin, { config: () => current, providers, sessions, keys: deps.apiKeys, now });
   await app.register(apikeyRoutes, { config: () => current, apiKeys: deps.apiKeys, sessions, now, throttle });
 
   const gateTokens = await GateTokens.open(config.dataDir);

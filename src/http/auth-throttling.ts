@@ -2,7 +2,7 @@
  * Failed-authentication throttling at the HTTP edge, around the model in
  * `identity/auth-throttle.ts`. Every place that checks credentials (the
  * registry hook and `/-/metrics` through `authenticate()`, the token
- * endpoint, `/zot/auth/apikey`) calls, in this order:
+ * endpoint, `/zot/auth/apikey`, the login callback) calls, in this order:
  *
  * 1. `refuseLocked` before checking: a request that carries credentials from
  *    a locked address is answered 429 `TOOMANYREQUESTS` with `Retry-After` —
@@ -28,6 +28,16 @@ import type { Identity } from '../identity/types.js';
 import { observationOf } from '../observability/observation.js';
 import { sendOciError } from './oci-error.js';
 
+/**
+ * A login callback's authorization code and state: presented like a
+ * credential (a refused one is counted, by the client's address, and waits),
+ * though no Authorization header carries it.
+ */
+export const LOGIN_CALLBACK = { kind: 'login-callback' } as const;
+
+/** What a request presents to be checked: its Authorization header, or a login callback. */
+export type Presented = CredentialsResult | typeof LOGIN_CALLBACK;
+
 /** Where throttling is counted (GateMetrics). */
 export interface ThrottleCounters {
   throttled(scope: ThrottleScope): void;
@@ -46,11 +56,11 @@ export class AuthThrottling {
   }
 
   /** Before credentials are checked: answers 429 and returns the reply when a lock applies; null otherwise. */
-  refuseLocked(request: FastifyRequest, reply: FastifyReply, credentials: CredentialsResult): FastifyReply | null {
+  refuseLocked(request: FastifyRequest, reply: FastifyReply, credentials: Presented): FastifyReply | null {
     const attempt = attemptOf(request, credentials);
     if (attempt === null) return null;
     // attemptOf() names a username for Basic credentials only
-    const usernameFirst = credentials.ok && credentials.credentials.kind === 'basic' && usernameLockChecksFirst(secretKindOf(credentials.credentials));
+    const usernameFirst = 'ok' in credentials && credentials.ok && credentials.credentials.kind === 'basic' && usernameLockChecksFirst(secretKindOf(credentials.credentials));
     const lock = this.#model.check(usernameFirst ? attempt : { address: attempt.address }, this.#now().getTime());
     return lock === null ? null : this.#refuse(request, reply, attempt, lock, false);
   }
@@ -60,7 +70,7 @@ export class AuthThrottling {
    * the caller answers (null), or answers 429 at once when a lock is now in
    * place and returns the reply.
    */
-  async failed(request: FastifyRequest, reply: FastifyReply, credentials: CredentialsResult, failure: string, config: Config): Promise<FastifyReply | null> {
+  async failed(request: FastifyRequest, reply: FastifyReply, credentials: Presented, failure: string, config: Config): Promise<FastifyReply | null> {
     const attempt = attemptOf(request, credentials);
     if (attempt === null || !countsAsGuess(failure)) {
       await pause(config.auth.failDelayMs);
@@ -76,7 +86,7 @@ export class AuthThrottling {
   }
 
   /** After credentials were accepted as `identity`: the address is known for it (an anonymous one records nothing). */
-  succeeded(request: FastifyRequest, credentials: CredentialsResult, identity: Identity): void {
+  succeeded(request: FastifyRequest, credentials: Presented, identity: Identity): void {
     const attempt = attemptOf(request, credentials);
     if (attempt !== null && identity.kind === 'user') this.#model.succeed(attempt.address, identity.name);
   }
@@ -97,7 +107,8 @@ export class AuthThrottling {
 }
 
 /** The attempt a request's credentials make; null when it carries none. */
-function attemptOf(request: FastifyRequest, credentials: CredentialsResult): Attempt | null {
+function attemptOf(request: FastifyRequest, credentials: Presented): Attempt | null {
+  if (!('ok' in credentials)) return { address: clientKey(addressOf(request)) };
   if (credentials.ok && credentials.credentials.kind === 'none') return null;
   const address = clientKey(addressOf(request));
   return credentials.ok && credentials.credentials.kind === 'basic' ? { address, username: credentials.credentials.username } : { address };

@@ -12,8 +12,16 @@ export function loggedIn(user: string, groups: readonly string[], provider: stri
   return { event: 'login', identity: user, authMethod: 'session', decision: 'allow', reason: 'idp-login', detail: { provider, groups } };
 }
 
-/** A login the gate refused after the IdP answered: `username-claim-missing`, or `login-failed` (code exchange, tokens). */
-export function loginRefused(reason: 'username-claim-missing' | 'login-failed', provider: string): AuditNote {
+/**
+ * Why a login callback was refused: no login cookie, or an expired one, or one
+ * for another provider (`login-expired`); a state already spent, or no longer
+ * remembered (`login-state-reused`); the callback, code exchange or tokens
+ * did not check out (`login-failed`); the IdP named nobody (`username-claim-missing`).
+ */
+export type LoginRefusal = 'login-expired' | 'login-state-reused' | 'login-failed' | 'username-claim-missing';
+
+/** A login callback the gate refused. */
+export function loginRefused(reason: LoginRefusal, provider: string): AuditNote {
   return { event: 'login', identity: null, authMethod: 'session', decision: 'deny', reason, detail: { provider } };
 }
 

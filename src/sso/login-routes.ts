@@ -7,16 +7,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as client from 'openid-client';
 import type { Config } from '../config/types.js';
 import { isGateError } from '../errors.js';
+import { LOGIN_CALLBACK, type AuthThrottling } from '../http/auth-throttling.js';
 import { sendOciError } from '../http/oci-error.js';
-import { loggedIn, loggedOut, loginRefused } from '../observability/account-events.js';
+import { loggedIn, loggedOut, loginRefused, type LoginRefusal } from '../observability/account-events.js';
 import { noteAudit } from '../observability/observation.js';
 import { safeCallbackUi } from '../policy/redirect.js';
 import { publicOrigin } from '../proxy/forwarded.js';
 import { loginIdentity } from './claims.js';
 import { messagePage, sendPage } from './html.js';
+import { OutstandingLogins } from './login-states.js';
 import { isIdpUnreachable, type OidcClient } from './oidc-client.js';
 import { revocationFailure } from './revoked-sessions.js';
-import type { Sessions } from './sessions.js';
+import { LOGIN_LIFETIME_MS, type Sessions } from './sessions.js';
 
 export interface LoginDeps {
   readonly config: () => Config;
@@ -24,10 +26,23 @@ export interface LoginDeps {
   readonly sessions: Sessions;
   /** records the groups a login brought, so every API key of the user carries them */
   readonly setUserGroups: (user: string, groups: readonly string[]) => Promise<void>;
+  /** a refused callback is a failed authentication of the client's address */
+  readonly throttle: AuthThrottling;
+  readonly now: () => Date;
 }
 
+const START_AGAIN = { href: '/-/account', label: 'Sign in' } as const;
+/** The page each refused callback gets (400). */
+const REFUSAL_PAGES: Readonly<Record<Exclude<LoginRefusal, 'username-claim-missing'>, string>> = {
+  'login-expired': messagePage('Login expired', 'This sign-in link is no longer valid. Start again.', START_AGAIN),
+  'login-state-reused': messagePage('Login expired', 'This sign-in link was already used, or has expired. Start again.', START_AGAIN),
+  'login-failed': messagePage('Login failed', 'The sign-in could not be completed. Start again.', START_AGAIN),
+};
 
 export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
+  // What makes a state single-use: the sealed cookie says the gate made it, this that nobody spent it yet.
+  const outstanding = new OutstandingLogins({ lifetimeMs: LOGIN_LIFETIME_MS, now: () => deps.now().getTime() });
+
   app.get('/zot/auth/login', async (request, reply) => {
     const query = request.query as Record<string, string | string[] | undefined>;
     const named = oneValue(query.provider);
@@ -52,6 +67,7 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
     const callbackUiParam = oneValue(query.callback_ui);
     const callbackUi = safeCallbackUi(callbackUiParam.ok ? callbackUiParam.value : undefined, config.auth.openid?.callbackAllowOrigins ?? [], origin);
     await deps.sessions.startLogin(request, reply, { provider: providerId, state, nonce, verifier, callbackUi });
+    outstanding.add(state);
     const url = client.buildAuthorizationUrl(configuration, {
       redirect_uri: `${origin}/zot/auth/callback/${providerId}`,
       scope: oidc.provider.scopes.join(' '),
@@ -66,11 +82,13 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
 
   app.get('/zot/auth/callback/:provider', async (request, reply) => {
     const { provider: providerId } = request.params as { provider: string };
+    // A locked client learns nothing, and costs the IdP nothing.
+    if (deps.throttle.refuseLocked(request, reply, LOGIN_CALLBACK) !== null) return reply;
     const oidc = deps.providers.get(providerId);
     const login = await deps.sessions.finishLogin(request, reply);
-    if (oidc === undefined || login === null || login.provider !== providerId) {
-      return html(reply, 400, messagePage('Login expired', 'This sign-in link is no longer valid. Start again.', { href: '/-/account', label: 'Sign in' }));
-    }
+    if (oidc === undefined || login === null || login.provider !== providerId) return refuse(request, reply, 'login-expired', providerId);
+    // Spent before anything else, whatever follows: a replayed callback stops here, before any request to the IdP.
+    if (!outstanding.spend(login.state)) return refuse(request, reply, 'login-state-reused', providerId);
     const config = deps.config();
     const origin = publicOrigin(request, config);
     try {
@@ -93,6 +111,7 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
       }
       await deps.setUserGroups(who.username, who.groups);
       await deps.sessions.issue(request, reply, { user: who.username, groups: who.groups, provider: providerId });
+      deps.throttle.succeeded(request, LOGIN_CALLBACK, { kind: 'user', name: who.username, groups: who.groups, method: 'session' });
       noteAudit(request, loggedIn(who.username, who.groups, providerId));
       return reply.redirect(login.callbackUi, 302);
     } catch (error) {
@@ -100,11 +119,23 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
       if (isGateError(error, 'IDP_UNAVAILABLE') || isIdpUnreachable(error)) {
         return idpDown(request, reply, oidc, error, `/zot/auth/login?provider=${encodeURIComponent(providerId)}&callback_ui=${encodeURIComponent(login.callbackUi)}`);
       }
-      request.log.warn({ err: error }, 'login callback refused');
-      noteAudit(request, loginRefused('login-failed', providerId));
-      return html(reply, 400, messagePage('Login failed', 'The sign-in could not be completed. Start again.', { href: '/-/account', label: 'Sign in' }));
+      return refuse(request, reply, 'login-failed', providerId, error);
     }
   });
+
+  /**
+   * A refused callback: one log line (an expected failure: what went wrong,
+   * never a stack), one audit event, and a failed authentication for the
+   * throttle, which may answer 429 instead of the page.
+   */
+  async function refuse(request: FastifyRequest, reply: FastifyReply, reason: keyof typeof REFUSAL_PAGES, provider: string, error?: unknown) {
+    const line = { provider, reason, ...(error === undefined ? {} : problemOf(error)) };
+    if (reason === 'login-expired') request.log.info(line, 'login callback refused');
+    else request.log.warn(line, 'login callback refused');
+    noteAudit(request, loginRefused(reason, provider));
+    const throttled = await deps.throttle.failed(request, reply, LOGIN_CALLBACK, reason, deps.config());
+    return throttled ?? html(reply, 400, REFUSAL_PAGES[reason]);
+  }
 
   app.post('/zot/auth/logout', async (request, reply) => {
     let session;
@@ -149,6 +180,18 @@ export function oneValue(value: string | readonly string[] | undefined): { reado
   if (typeof value === 'string' || value === undefined) return { ok: true, value };
   const [first] = value;
   return value.every((v) => v === first) ? { ok: true, value: first } : { ok: false };
+}
+
+/** What a failed code exchange says, for the log: openid-client's message and codes, and the IdP's OAuth error; no secret is in them. */
+function problemOf(error: unknown): Record<string, string> {
+  if (!(error instanceof Error)) return { problem: String(error) };
+  const { code, error: oauthError, error_description: description } = error as { code?: unknown; error?: unknown; error_description?: unknown };
+  return {
+    problem: error.message,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof oauthError === 'string' ? { oauthError } : {}),
+    ...(typeof description === 'string' ? { oauthErrorDescription: description } : {}),
+  };
 }
 
 function idpDown(request: FastifyRequest, reply: FastifyReply, oidc: OidcClient, error: unknown, retry = request.raw.url ?? '/zot/auth/login') {

@@ -38,7 +38,8 @@ export interface LoginState {
 export const SESSION_COOKIE = 'session';
 export const USER_COOKIE = 'user';
 const LOGIN_COOKIE = 'zot_gate_login';
-const LOGIN_LIFETIME_MS = 10 * 60_000;
+/** How long a login may take, from the gate to the IdP and back: the login cookie's lifetime. */
+export const LOGIN_LIFETIME_MS = 10 * 60_000;
 
 export interface SessionOptions {
   readonly key: Uint8Array;

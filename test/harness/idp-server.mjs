@@ -121,6 +121,19 @@ const provider = new Provider(config.issuer, {
   },
 });
 
+// Tests ask how many token requests reached the provider (a gate must not send
+// one it knows will fail): every POST to the token endpoint is counted, and
+// `GET /test/token-requests` answers `{"tokenRequests": n}` since this start.
+let tokenRequests = 0;
+provider.use(async (ctx, next) => {
+  if (ctx.method === 'GET' && ctx.path === '/test/token-requests') {
+    ctx.body = { tokenRequests };
+    return undefined;
+  }
+  if (ctx.method === 'POST' && ctx.path === '/token') tokenRequests += 1;
+  return next();
+});
+
 // Dev interactions log in whatever name was typed. A name outside the user
 // table would leave a session whose account cannot be found (a server_error
 // later), so refuse it here as a real IdP would: access_denied to the client

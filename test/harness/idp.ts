@@ -49,6 +49,8 @@ export interface Idp {
    * `scope` outside {@link RESOURCE_SCOPES} yields a token without `scope`.
    */
   clientCredentialsToken(opts?: { clientId?: string; scope?: string; audience?: string }): Promise<string>;
+  /** How many requests reached the token endpoint since the provider last started (client_credentials ones included). */
+  tokenRequests(): Promise<number>;
   /** Replaces (or adds) a user; the next login of that user gets the new claims, no restart needed. */
   setUser(login: string, user: IdpUser): Promise<void>;
   /** Stops the provider by PID (an IdP outage); state and files are kept for {@link Idp.restart}. */
@@ -129,6 +131,10 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
       users,
       serviceAccounts,
       clientCredentialsToken: (request = {}) => clientCredentialsToken(issuer, serviceAccounts, request),
+      async tokenRequests() {
+        const response = await fetch(`${issuer}/test/token-requests`);
+        return ((await response.json()) as { tokenRequests: number }).tokenRequests;
+      },
       async setUser(login, user) {
         users[login] = user;
         await writeFile(files.users, JSON.stringify(users));

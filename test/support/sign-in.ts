@@ -13,8 +13,17 @@ export interface SignedIn {
   readonly cookies: ReadonlyMap<string, string>;
 }
 
+export interface SignInOptions {
+  /**
+   * Stop before requesting a URL this accepts (say the gate's callback): the
+   * result is then `status` 0 with that URL in `stoppedAt`, and the cookies
+   * so far, so a test can send (or replay, or tamper with) that request itself.
+   */
+  readonly stopAt?: (url: URL) => boolean;
+}
+
 /** Starts at `start` (default the account page, which sends a visitor to the login) and signs in as `login`. */
-export async function signIn(gate: string, login: string, start = `${gate}/-/account`): Promise<SignedIn> {
+export async function signIn(gate: string, login: string, start = `${gate}/-/account`, options: SignInOptions = {}): Promise<SignedIn & { readonly stoppedAt?: URL }> {
   const jar = new Map<string, string>();
   const request = async (url: string, init: RequestInit = {}) => {
     const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
@@ -30,6 +39,7 @@ export async function signIn(gate: string, login: string, start = `${gate}/-/acc
   };
   let url = start;
   for (let hop = 0; hop < 10; hop++) {
+    if (options.stopAt?.(new URL(url)) === true) return { status: 0, body: '', cookies: jar, stoppedAt: new URL(url) };
     let response = await request(url);
     if (response.status === 200 && new URL(url).pathname.startsWith('/interaction/')) {
       await response.body?.cancel();
