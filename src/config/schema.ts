@@ -63,6 +63,8 @@ const TrustedIssuerSchema = Type.Object(
     jwksUri: Type.Optional(Type.String()),
     claimMapping: ClaimMappingSchema,
     requiredScope: Type.Optional(Type.String()),
+    // zot-gate's own: how long after its `iat` a token is accepted, whatever its `exp` says (default 24h)
+    maxTokenAge: Type.Optional(Type.String()),
   },
   strict,
 );

@@ -21,6 +21,8 @@ export interface TrustedIssuer {
   readonly jwksUri: string | null;
   readonly claimMapping: ClaimMapping;
   readonly requiredScope: string | null;
+  /** how long after its `iat` a token is accepted, whatever its `exp` says (policy/token-age.ts) */
+  readonly maxTokenAgeMs: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

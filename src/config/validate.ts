@@ -69,6 +69,10 @@ export const SEMANTIC_CHECKS: readonly Check[] = [
       checkIssuer(problems, ['auth', 'trustedIssuers', i, 'issuer'], trusted.issuer);
       if (trusted.audience === '') problems.add(['auth', 'trustedIssuers', i, 'audience'], 'must not be empty', 'non-empty');
       if (trusted.jwksUri !== undefined) checkIssuer(problems, ['auth', 'trustedIssuers', i, 'jwksUri'], trusted.jwksUri);
+      if (trusted.maxTokenAge !== undefined) {
+        checkDuration(problems, ['auth', 'trustedIssuers', i, 'maxTokenAge'], trusted.maxTokenAge);
+        if (parseDuration(trusted.maxTokenAge) === 0) problems.add(['auth', 'trustedIssuers', i, 'maxTokenAge'], 'must be longer than 0s', 'positive');
+      }
     });
   },
   (file, _source, problems) => checkAccessControl(file.accessControl, problems),
@@ -114,6 +118,9 @@ function checkThrottle(throttle: NonNullable<NonNullable<ConfigFile['auth']>['th
     problems.add([...at, 'maxLockFor'], `must not be shorter than lockFor (${formatDuration(lockFor)})`, 'range');
   }
 }
+
+/** The default of `auth.trustedIssuers[].maxTokenAge`: a CI job's token is minutes old; a day covers the longest job. */
+export const MAX_TOKEN_AGE_DEFAULT = '24h';
 
 /** The default of `auth.trustedProxies`: loopback, where Caddy runs beside the gate. */
 export const TRUSTED_PROXIES_DEFAULT: readonly string[] = ['127.0.0.0/8', '::1/128'];
@@ -246,6 +253,7 @@ export function normalize(file: ConfigFile, source: string): Config {
         jwksUri: t.jwksUri ?? null,
         claimMapping: claimMapping(t.claimMapping),
         requiredScope: t.requiredScope ?? null,
+        maxTokenAgeMs: parseDuration(t.maxTokenAge ?? MAX_TOKEN_AGE_DEFAULT) as number,
       })),
       trustedProxies: [...(auth.trustedProxies ?? TRUSTED_PROXIES_DEFAULT)],
     },

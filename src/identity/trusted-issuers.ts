@@ -9,6 +9,7 @@ import { createRemoteJWKSet, customFetch, decodeJwt, errors, jwtVerify } from 'j
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { TrustedIssuer } from '../config/types.js';
+import { tokenAge, type TokenAgeRefusal } from '../policy/token-age.js';
 import { loginIdentity } from '../sso/claims.js';
 import type { Identity } from './types.js';
 
@@ -27,6 +28,7 @@ export type TrustedIssuerFailure =
   | 'expired-token'
   | 'missing-scope'
   | 'missing-claim'
+  | TokenAgeRefusal
   | 'issuer-unavailable';
 
 /** The outcome of {@link TrustedIssuers.verify}: an identity, or a named reason. */
@@ -35,7 +37,7 @@ export type JwtVerification =
   | { readonly ok: false; readonly reason: TrustedIssuerFailure; /** why an issuer is unavailable, for the log only */ readonly detail?: string };
 
 export interface TrustedIssuersOptions {
-  /** Skew allowed on `exp` and `nbf`, 0–300 s. Default 60. */
+  /** Skew allowed on `exp`, `nbf` and `iat` (policy/token-age.ts), 0–300 s. Default 60. */
   readonly clockToleranceSec?: number;
   /** Bound on the issuer's metadata discovery (both well-known paths together), and on each JWKS request (jose's `timeoutDuration`). Default 5000. */
   readonly fetchTimeoutMs?: number;
@@ -141,7 +143,7 @@ class IssuerKeys {
   }
 
   async verify(token: string, currentDate: Date, clockTolerance: number): Promise<JwtVerification> {
-    const { issuer, audience, requiredScope, claimMapping } = this.#config;
+    const { issuer, audience, requiredScope, claimMapping, maxTokenAgeMs } = this.#config;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.#getKey, {
@@ -157,11 +159,15 @@ class IssuerKeys {
       if (error instanceof KeysUnavailable) return { ok: false, reason: 'issuer-unavailable', detail: error.message };
       return { ok: false, reason: error instanceof errors.JWTExpired ? 'expired-token' : 'invalid-token' };
     }
+    // jose checks iat's type, never that it is believable: a token of any lifetime would pass on its exp alone.
+    const age = tokenAge(payload.iat, Math.floor(currentDate.getTime() / 1000), { maxAgeSec: Math.floor(maxTokenAgeMs / 1000), toleranceSec: clockTolerance });
+    if (!age.ok) return { ok: false, reason: age.reason };
     if (requiredScope !== null && !scopesOf(payload).includes(requiredScope)) return { ok: false, reason: 'missing-scope' };
     const who = loginIdentity(payload, null, claimMapping);
     if (who === null) return { ok: false, reason: 'missing-claim' };
     const identity: Identity = Object.freeze({ kind: 'user', name: who.username, groups: Object.freeze(who.groups), method: 'jwt' });
-    return { ok: true, identity, expiresAt: (payload.exp as number) * 1000 };
+    // Whichever ends it first, exp or the age limit: the verification cache and gate tokens minted from it end then.
+    return { ok: true, identity, expiresAt: Math.min(payload.exp as number, age.endsAt) * 1000 };
   }
 
   /** jwtVerify calls this only after the algorithm passed the allow-list. */
