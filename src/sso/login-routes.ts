@@ -8,9 +8,10 @@ import * as client from 'openid-client';
 import type { Config } from '../config/types.js';
 import { isGateError } from '../errors.js';
 import { LOGIN_CALLBACK, type AuthThrottling } from '../http/auth-throttling.js';
-import { sendOciError } from '../http/oci-error.js';
+import { isZotUi, sendOciError } from '../http/oci-error.js';
 import { loggedIn, loggedOut, loginRefused, type LoginRefusal } from '../observability/account-events.js';
 import { noteAudit } from '../observability/observation.js';
+import { sameOriginWrite } from '../policy/form-origin.js';
 import { safeCallbackUi } from '../policy/redirect.js';
 import { publicOrigin } from '../proxy/forwarded.js';
 import { loginIdentity } from './claims.js';
@@ -138,6 +139,15 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
   }
 
   app.post('/zot/auth/logout', async (request, reply) => {
+    // Not from another origin: SameSite=Lax sends the cookie on a form posted from any origin of the same site.
+    if (!sameOriginWrite({ origin: request.headers.origin, expectedOrigin: publicOrigin(request, deps.config()), zotUi: isZotUi(request) })) {
+      return sendOciError(request, reply, {
+        status: 403,
+        code: 'DENIED',
+        message: "logout must come from zot's UI (X-ZOT-API-CLIENT: zot-ui) or from this registry's own origin; the session was not ended",
+        reason: 'cross-origin-request',
+      });
+    }
     let session;
     try {
       session = await deps.sessions.end(request, reply);

@@ -266,7 +266,7 @@ describe('while the IdP hangs, nothing but a login waits on it', () => {
       ['anonymous token', () => send(stack.gate.url, { path: '/zot/auth/token?service=zot&scope=repository:app/x:pull' }), 200],
       ['account page of a session', () => send(stack.gate.url, { path: '/-/account', headers: { cookie: session } }), 200],
       ['session on a registry route (zot UI)', () => send(stack.gate.url, { path: '/v2/app/x/tags/list', headers: { cookie: session, 'x-zot-api-client': 'zot-ui' } }), 200],
-      ['logout of a session', () => send(stack.gate.url, { method: 'POST', path: '/zot/auth/logout', headers: { cookie: session } }), 200],
+      ['logout of a session', () => send(stack.gate.url, { method: 'POST', path: '/zot/auth/logout', headers: { cookie: session, 'x-zot-api-client': 'zot-ui' } }), 200],
       ["the gate's metrics", () => send(stack.gate.url, { path: '/-/metrics' }), 200],
       ['zot UI mgmt', () => send(stack.gate.url, { path: '/v2/_zot/ext/mgmt' }), 200],
       ['readyz', () => send(stack.gate.url, { path: '/-/readyz' }), 200],
@@ -288,7 +288,7 @@ describe('while the IdP hangs, nothing but a login waits on it', () => {
   it('logout says nothing of the IdP it has not discovered, and readiness reports without asking', async () => {
     const key = await loadSessionKey(stack.gate.config.dataDir);
     const session = `session=${await seal({ i: 'forged-by-the-test-0002', u: 'alice', g: [], p: 'oidc', c: 'csrf' }, key, new Date(), 3_600_000)}`;
-    const logout = await send(stack.gate.url, { method: 'POST', path: '/zot/auth/logout', headers: { cookie: session } });
+    const logout = await send(stack.gate.url, { method: 'POST', path: '/zot/auth/logout', headers: { cookie: session, 'x-zot-api-client': 'zot-ui' } });
     expect([logout.status, logout.json()]).toEqual([200, {}]);
     const ready = await send(stack.gate.url, { path: '/-/readyz' });
     expect(ready.json()).toEqual({ status: 'ready', upstream: 'ok', idp: { oidc: 'unavailable', tokenhang: 'ready', userinfohang: 'ready' } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sameOriginForm } from '../../../src/policy/form-origin.js';
+import { sameOriginForm, sameOriginWrite } from '../../../src/policy/form-origin.js';
 
 const self = 'https://registry.example.org';
 const csrf = 'Zm9vYmFyYmF6cXV4MTIzNA';
@@ -17,5 +17,21 @@ describe('sameOriginForm: the CSRF rule for the account page forms', () => {
     ['same origin, token not a string', self, ['x'], false],
   ])('%s → %s', (_name, origin, token, expected) => {
     expect(sameOriginForm({ origin, expectedOrigin: self, token, sessionToken: csrf })).toBe(expected);
+  });
+});
+
+describe("sameOriginWrite: the CSRF rule for zot's logout (no token to echo)", () => {
+  it.each([
+    ["zot's UI header, no Origin", true, undefined, true],
+    ["zot's UI header, a foreign Origin (the header alone needs a preflight the gate never grants)", true, 'https://evil.example', true],
+    ['same origin, no header', true, self, false],
+    ['no Origin, no header (a form from an old browser, a script or curl)', false, undefined, false],
+    ['another origin of the same site, no header', false, 'https://other.registry.example.org', false],
+    ['another port of the same host, no header', false, 'https://registry.example.org:8443', false],
+    ['Origin: null, no header', false, 'null', false],
+    ['our origin with a trailing slash (not how browsers send it)', false, `${self}/`, false],
+    ['our origin over http', false, 'http://registry.example.org', false],
+  ])('%s → %s', (_name, expected, origin, zotUi) => {
+    expect(sameOriginWrite({ origin, expectedOrigin: self, zotUi })).toBe(expected);
   });
 });
