@@ -7,6 +7,7 @@ import { apikeyCommand } from './commands/apikey.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { explainCommand } from './commands/explain.js';
 import { USAGE, UsageError } from './commands/usage.js';
+import { userCommand } from './commands/user.js';
 import { ConfigError } from './config/load.js';
 import { GateError } from './errors.js';
 
@@ -25,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
       return explainCommand(args, out);
     case 'apikey':
       return apikeyCommand(args, out);
+    case 'user':
+      return userCommand(args, out);
     case undefined:
       throw new UsageError('a command is needed');
     case 'help':

@@ -154,7 +154,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   healthRoutes(app, upstream, providers);
   // One throttle for every place that checks credentials (login callbacks too): failures count across them.
   const throttle = new AuthThrottling(metrics, now);
-  loginRoutes(app, { config: () => current, providers, sessions, setUserGroups: (user, groups) => deps.apiKeys.setUserGroups(user, groups), throttle, now });
+  loginRoutes(app, { config: () => current, providers, sessions, recordLogin: (user, groups, subject) => deps.apiKeys.recordLogin(user, groups, subject), throttle, now });
   await app.register(accountPlugin, { config: () => current, providers, sessions, keys: deps.apiKeys, now });
   await app.register(apikeyRoutes, { config: () => current, apiKeys: deps.apiKeys, sessions, now, throttle });
 

@@ -16,6 +16,7 @@ import { toZotApiKey } from '../identity/zot-shape.js';
 import { globProblem } from '../policy/glob.js';
 import { checkKeyLabel } from '../policy/key-label.js';
 import { keyExpiry } from '../policy/key-lifetime.js';
+import { checkUsername } from '../policy/username.js';
 import { printable, terminalJson } from './terminal-text.js';
 import { configFrom, list, parse, required, UsageError } from './usage.js';
 
@@ -33,12 +34,14 @@ export async function apikeyCommand(args: string[], out: Out): Promise<number> {
   throw new UsageError(`apikey: unknown subcommand ${JSON.stringify(sub ?? '')} (create, list, revoke)`);
 }
 
+const CLI_REASONS = { 'key-create': 'apikey-created', 'key-revoke': 'apikey-revoked', 'user-release': 'username-released' } as const;
+
 /**
- * Key changes made at the command line are audit events too: appended to the
+ * Key and user changes made at the command line are audit events too: appended to the
  * audit file (the CLI has no log stream of its own: stdout is the result),
  * naming the operator's OS account as the actor. A failed write is said on stderr.
  */
-async function auditCli(config: Config, event: 'key-create' | 'key-revoke', owner: string, detail: Record<string, unknown>): Promise<void> {
+export async function auditCli(config: Config, event: 'key-create' | 'key-revoke' | 'user-release', owner: string, detail: Record<string, unknown>): Promise<void> {
   const audit = await AuditLog.open(config.audit.file);
   const log = createLogger('error');
   await audit.record(
@@ -53,7 +56,7 @@ async function auditCli(config: Config, event: 'key-create' | 'key-revoke', owne
       reference: null,
       digest: null,
       decision: 'allow',
-      reason: event === 'key-create' ? 'apikey-created' : 'apikey-revoked',
+      reason: CLI_REASONS[event],
       status: 0,
       requestId: randomUUID(),
       detail: { owner, ...detail },
@@ -72,7 +75,9 @@ async function create(args: string[], out: Out): Promise<number> {
     scope: { type: 'string', multiple: true },
     json: { type: 'boolean' },
   });
-  const owner = required(values.user, 'user');
+  const user = checkUsername(required(values.user, 'user'));
+  if (!user.ok) throw new UsageError(`--user: ${user.problem}`);
+  const owner = user.username;
   const label = checkKeyLabel(typeof values.label === 'string' ? values.label : 'cli');
   if (!label.ok) throw new UsageError(`--label: ${label.problem}`);
   const scopes = (values.scope as string[] | undefined) ?? [];
@@ -137,7 +142,7 @@ async function revoke(args: string[], out: Out): Promise<number> {
     const owner = required(values.user, 'user');
     const count = await store.revokeAllForUser(owner);
     await auditCli(config, 'key-revoke', owner, { all: true, count });
-    out(`revoked ${count} key(s) of ${owner}`);
+    out(`revoked ${count} key(s) of ${printable(owner)}`);
     return 0;
   }
   const id = required(values.id, 'id');

@@ -17,6 +17,8 @@ commands:
   apikey create --user U [--groups a,b] [--label L] [--expires 30d] [--scope GLOB]... [--json]
   apikey list [--user U] [--json]
   apikey revoke --id UUID | --user U --all
+  user list [--json]                    users, their groups, the IdP account each name is bound to
+  user release --user U                 unbind U from its IdP account; its next sign-in binds it again
 
 --config defaults to $ZOT_GATE_CONFIG, else config/zot-gate.json`;
 

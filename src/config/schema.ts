@@ -52,6 +52,8 @@ const OpenIdProviderSchema = Type.Object(
     credentialsFile: Type.String(),
     scopes: Type.Optional(Strings),
     claimMapping: Type.Optional(ClaimMappingSchema),
+    // zot-gate's own: accept an `email` username without `email_verified: true` (sso/claims.ts)
+    allowUnverifiedEmail: Type.Optional(Type.Boolean()),
   },
   strict,
 );
@@ -63,6 +65,7 @@ const TrustedIssuerSchema = Type.Object(
     jwksUri: Type.Optional(Type.String()),
     claimMapping: ClaimMappingSchema,
     requiredScope: Type.Optional(Type.String()),
+    allowUnverifiedEmail: Type.Optional(Type.Boolean()),
     // zot-gate's own: how long after its `iat` a token is accepted, whatever its `exp` says (default 24h)
     maxTokenAge: Type.Optional(Type.String()),
   },

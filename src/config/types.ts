@@ -13,6 +13,8 @@ export interface OpenIdProvider {
   readonly credentialsFile: string;
   readonly scopes: readonly string[];
   readonly claimMapping: ClaimMapping;
+  /** an `email` username is accepted without `email_verified: true` (default false) */
+  readonly allowUnverifiedEmail: boolean;
 }
 
 export interface TrustedIssuer {
@@ -21,6 +23,8 @@ export interface TrustedIssuer {
   readonly jwksUri: string | null;
   readonly claimMapping: ClaimMapping;
   readonly requiredScope: string | null;
+  /** as OpenIdProvider's: an `email` username is accepted without `email_verified: true` */
+  readonly allowUnverifiedEmail: boolean;
   /** how long after its `iat` a token is accepted, whatever its `exp` says (policy/token-age.ts) */
   readonly maxTokenAgeMs: number;
 }

@@ -1,5 +1,6 @@
 /**
- * The API key store's file, `{ version: 1, keys, users }`: read and checked
+ * The API key store's file, `{ version: 1, keys, users }` (each user's
+ * groups and the IdP account the name is bound to): read and checked
  * field by field, and the errors that name the file and say what is wrong
  * with it in words an operator can act on. A file that cannot be read or
  * checked is an error, never an empty store: starting empty would lock every
@@ -9,7 +10,7 @@ import { lstatSync, readlinkSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
 import { GateError } from '../errors.js';
 import { readFileStampedSync, type FileStamp } from './atomic-file.js';
-import type { ApiKeyRecord, UserRecord } from './types.js';
+import type { ApiKeyRecord, UserBinding, UserRecord } from './types.js';
 
 /** What the file holds. */
 export interface StoreData {
@@ -155,6 +156,11 @@ function isKeyRecord(value: unknown): value is ApiKeyRecord {
     (lastUsedAt === null || isDate(lastUsedAt)) && isStrings(scopes) && (parentId === undefined || (isString(parentId) && parentId !== ''));
 }
 
+// boundTo is optional: files from before bindings were recorded read as names bound to nobody.
 function isUserRecord(value: unknown): value is UserRecord {
-  return isObject(value) && isString(value.name) && isStrings(value.groups) && isDate(value.updatedAt);
+  return isObject(value) && isString(value.name) && isStrings(value.groups) && isDate(value.updatedAt) && (value.boundTo === undefined || isBinding(value.boundTo));
+}
+
+function isBinding(value: unknown): value is UserBinding {
+  return isObject(value) && isString(value.issuer) && value.issuer !== '' && isString(value.subject) && value.subject !== '' && isDate(value.boundAt);
 }

@@ -9,6 +9,10 @@
  * another process takes effect within about a second. The key itself is never
  * stored: only its SHA-256.
  *
+ * Each user's record holds the groups their keys carry and the IdP account
+ * (issuer and subject) the name is bound to: a login checks and records
+ * both in one write, so two logins racing for one name cannot both bind it.
+ *
  * A key minted with another key names it as `parentId`. Revoking a key removes
  * every key below it in the same write; a key whose parent is gone (removed
  * by an older version that did not know parents) is treated as revoked too.
@@ -20,13 +24,14 @@ import { LRUCache } from 'lru-cache';
 import { GateError } from '../errors.js';
 import { checkKeyLabel } from '../policy/key-label.js';
 import { keyExpired } from '../policy/key-lifetime.js';
+import { bindingDecision, type BindingDecision, type Subject } from '../policy/subject-binding.js';
 import { generateApiKey, hashApiKey, isApiKeyFormat } from './apikey.js';
 import { readStoreFile, unreadable, unwritable, type StoreData } from './apikey-file.js';
 import { removeTempFiles, sameStamp, statStampSync, writeFileAtomic } from './atomic-file.js';
 import type { FileStamp } from './atomic-file.js';
 import { withFileLock } from './file-lock.js';
 import type { FileLockOptions } from './file-lock.js';
-import type { ApiKeyRecord, UserRecord } from './types.js';
+import type { ApiKeyRecord, UserBinding, UserRecord } from './types.js';
 
 /** The store's file name inside `dataDir`. */
 export const API_KEY_STORE_FILE = 'apikeys.json';
@@ -74,6 +79,16 @@ export interface KeyStore {
   /** revokes every key of `owner`, and every key below them; returns how many */
   revokeAllForUser(owner: string): Promise<number>;
   setUserGroups(name: string, groups: readonly string[]): Promise<void>;
+  /**
+   * An SSO login of `subject` as `name`: refused (nothing written) when the
+   * name is bound to another subject; else records the groups, and binds the
+   * name to `subject` if it was bound to nobody.
+   */
+  recordLogin(name: string, groups: readonly string[], subject: Subject): Promise<BindingDecision>;
+  /** Unbinds `name` from its IdP account, keeping its groups and keys; the binding removed, or null when there was none. */
+  releaseBinding(name: string): Promise<UserBinding | null>;
+  /** Every user record (groups and binding), by name. */
+  users(): Promise<UserRecord[]>;
 }
 
 /** Tuning for tests; production uses the defaults. */
@@ -276,10 +291,34 @@ export class ApiKeyStore implements KeyStore {
     });
   }
 
-  /** Replaces the groups `name`'s keys carry (sorted, de-duplicated). */
+  /** Replaces the groups `name`'s keys carry (sorted, de-duplicated); the name's binding stays. */
   async setUserGroups(name: string, groups: readonly string[]): Promise<void> {
     const now = new Date(this.#clock()).toISOString();
     await this.#mutate((data) => ({ data: { ...data, users: withUser(data.users, name, groups, now) }, result: undefined }));
+  }
+
+  async recordLogin(name: string, groups: readonly string[], subject: Subject): Promise<BindingDecision> {
+    const now = new Date(this.#clock()).toISOString();
+    return this.#mutate<BindingDecision>((data) => {
+      const decision = bindingDecision(data.users.find((user) => user.name === name)?.boundTo ?? null, subject);
+      if (!decision.allow) return { data: null, result: decision };
+      const boundTo = decision.bind ? { issuer: subject.issuer, subject: subject.subject, boundAt: now } : undefined;
+      return { data: { ...data, users: withUser(data.users, name, groups, now, boundTo) }, result: decision };
+    });
+  }
+
+  async releaseBinding(name: string): Promise<UserBinding | null> {
+    return this.#mutate((data) => {
+      const user = data.users.find((existing) => existing.name === name);
+      if (user?.boundTo === undefined) return { data: null, result: null };
+      const { boundTo, ...released } = user;
+      return { data: { ...data, users: data.users.map((existing) => (existing === user ? released : existing)) }, result: boundTo };
+    });
+  }
+
+  async users(): Promise<UserRecord[]> {
+    this.#refresh(true);
+    return [...this.#snapshot.data.users];
   }
 
   #resolve(hash: string): Resolved | undefined {
@@ -374,8 +413,10 @@ function checkNewKey(input: NewApiKey): string {
   return label.label;
 }
 
-function withUser(users: readonly UserRecord[], name: string, groups: readonly string[], now: string): UserRecord[] {
-  const user: UserRecord = { name, groups: [...new Set(groups)].sort(), updatedAt: now };
+/** `users` with `name`'s groups replaced; its binding is `boundTo` when given, else the one it had. */
+function withUser(users: readonly UserRecord[], name: string, groups: readonly string[], now: string, boundTo?: UserBinding): UserRecord[] {
+  const binding = boundTo ?? users.find((existing) => existing.name === name)?.boundTo;
+  const user: UserRecord = { name, groups: [...new Set(groups)].sort(), updatedAt: now, ...(binding === undefined ? {} : { boundTo: binding }) };
   return [...users.filter((existing) => existing.name !== name), user].sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
@@ -386,8 +427,11 @@ function freezeRecord(record: ApiKeyRecord): ApiKeyRecord {
   return Object.freeze(parentId === undefined ? frozen : { ...frozen, parentId });
 }
 
-function freezeUser({ name, groups, updatedAt }: UserRecord): UserRecord {
-  return Object.freeze({ name, groups: Object.freeze([...groups]), updatedAt });
+function freezeUser({ name, groups, updatedAt, boundTo }: UserRecord): UserRecord {
+  const user = { name, groups: Object.freeze([...groups]), updatedAt };
+  if (boundTo === undefined) return Object.freeze(user);
+  const { issuer, subject, boundAt } = boundTo;
+  return Object.freeze({ ...user, boundTo: Object.freeze({ issuer, subject, boundAt }) });
 }
 
 function loadSnapshot(path: string): Snapshot {

@@ -28,6 +28,10 @@ export type TrustedIssuerFailure =
   | 'expired-token'
   | 'missing-scope'
   | 'missing-claim'
+  /** the username is the `email` claim, and the token does not say it is verified (sso/claims.ts) */
+  | 'email-unverified'
+  /** the username breaks the username rule (policy/username.ts) */
+  | 'username-invalid'
   | TokenAgeRefusal
   | 'issuer-unavailable';
 
@@ -143,7 +147,7 @@ class IssuerKeys {
   }
 
   async verify(token: string, currentDate: Date, clockTolerance: number): Promise<JwtVerification> {
-    const { issuer, audience, requiredScope, claimMapping, maxTokenAgeMs } = this.#config;
+    const { issuer, audience, requiredScope, maxTokenAgeMs } = this.#config;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.#getKey, {
@@ -163,8 +167,8 @@ class IssuerKeys {
     const age = tokenAge(payload.iat, Math.floor(currentDate.getTime() / 1000), { maxAgeSec: Math.floor(maxTokenAgeMs / 1000), toleranceSec: clockTolerance });
     if (!age.ok) return { ok: false, reason: age.reason };
     if (requiredScope !== null && !scopesOf(payload).includes(requiredScope)) return { ok: false, reason: 'missing-scope' };
-    const who = loginIdentity(payload, null, claimMapping);
-    if (who === null) return { ok: false, reason: 'missing-claim' };
+    const who = loginIdentity(payload, null, this.#config);
+    if (!who.ok) return { ok: false, reason: who.reason === 'username-claim-missing' ? 'missing-claim' : who.reason };
     const identity: Identity = Object.freeze({ kind: 'user', name: who.username, groups: Object.freeze(who.groups), method: 'jwt' });
     // Whichever ends it first, exp or the age limit: the verification cache and gate tokens minted from it end then.
     return { ok: true, identity, expiresAt: Math.min(payload.exp as number, age.endsAt) * 1000 };

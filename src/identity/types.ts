@@ -52,4 +52,19 @@ export interface UserRecord {
   readonly groups: readonly string[];
   /** ISO-8601 of when the groups were last set */
   readonly updatedAt: string;
+  /**
+   * The IdP account the name belongs to (policy/subject-binding.ts): set by
+   * the first SSO login with the name, removed only by `zot-gate user
+   * release`. Absent for names nobody signed in with since bindings were
+   * recorded (files from before read as such), and for service accounts.
+   */
+  readonly boundTo?: UserBinding;
+}
+
+/** A username's IdP account: the ID token's `iss` and `sub`, and when they were bound. */
+export interface UserBinding {
+  readonly issuer: string;
+  readonly subject: string;
+  /** ISO-8601 */
+  readonly boundAt: string;
 }

@@ -16,13 +16,39 @@ export function loggedIn(user: string, groups: readonly string[], provider: stri
  * Why a login callback was refused: no login cookie, or an expired one, or one
  * for another provider (`login-expired`); a state already spent, or no longer
  * remembered (`login-state-reused`); the callback, code exchange or tokens
- * did not check out (`login-failed`); the IdP named nobody (`username-claim-missing`).
+ * did not check out (`login-failed`); or the IdP's answer names nobody who
+ * may sign in here ({@link IdentityRefusal}).
  */
-export type LoginRefusal = 'login-expired' | 'login-state-reused' | 'login-failed' | 'username-claim-missing';
+export type LoginRefusal = 'login-expired' | 'login-state-reused' | 'login-failed' | IdentityRefusal;
+
+/**
+ * A login the IdP vouched for, refused for who it names: no username claim
+ * (`username-claim-missing`), a username the username rule refuses
+ * (`username-invalid`), an `email` username not verified
+ * (`email-unverified`), a username bound to another IdP account
+ * (`username-bound-to-another-subject`).
+ */
+export type IdentityRefusal = 'username-claim-missing' | 'username-invalid' | 'email-unverified' | 'username-bound-to-another-subject';
 
 /** A login callback the gate refused. */
 export function loginRefused(reason: LoginRefusal, provider: string): AuditNote {
   return { event: 'login', identity: null, authMethod: 'session', decision: 'deny', reason, detail: { provider } };
+}
+
+/**
+ * A login refused for who it names: the account that tried (`issuer`,
+ * `subject`), the username it mapped to (left out when the username rule
+ * refused it: it is not fit to print) and, for a bound name, the account it is
+ * bound to. Nobody signed in, so `identity` is null.
+ */
+export function loginIdentityRefused(
+  reason: IdentityRefusal,
+  provider: string,
+  who: { readonly issuer: string; readonly subject: string; readonly username?: string; readonly boundTo?: { readonly issuer: string; readonly subject: string } },
+): AuditNote {
+  const { issuer, subject, username, boundTo } = who;
+  const detail = { provider, ...(username === undefined ? {} : { username }), issuer, subject, ...(boundTo === undefined ? {} : { boundTo }) };
+  return { event: 'login', identity: null, authMethod: 'session', decision: 'deny', reason, detail };
 }
 
 export function loggedOut(session: Session): AuditNote {

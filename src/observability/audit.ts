@@ -12,7 +12,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { DurableAppender } from './durable-append.js';
 import type { AuthLabel } from './metrics.js';
 
-export type AuditEventKind = 'write' | 'delete' | 'refusal' | 'login' | 'logout' | 'key-create' | 'key-revoke';
+export type AuditEventKind = 'write' | 'delete' | 'refusal' | 'login' | 'logout' | 'key-create' | 'key-revoke' | 'user-release';
 
 export interface AuditEvent {
   /** ISO-8601, when the gate answered */

@@ -9,13 +9,15 @@ import type { Config } from '../config/types.js';
 import { isGateError } from '../errors.js';
 import { LOGIN_CALLBACK, type AuthThrottling } from '../http/auth-throttling.js';
 import { isZotUi, sendOciError } from '../http/oci-error.js';
-import { loggedIn, loggedOut, loginRefused, type LoginRefusal } from '../observability/account-events.js';
+import { loggedIn, loggedOut, loginRefused, type IdentityRefusal, type LoginRefusal } from '../observability/account-events.js';
 import { noteAudit } from '../observability/observation.js';
 import { sameOriginWrite } from '../policy/form-origin.js';
 import { safeCallbackUi } from '../policy/redirect.js';
+import type { BindingDecision, Subject } from '../policy/subject-binding.js';
 import { publicOrigin } from '../proxy/forwarded.js';
 import { loginIdentity } from './claims.js';
 import { messagePage, sendPage } from './html.js';
+import { refuseLoginIdentity } from './login-refusals.js';
 import { OutstandingLogins } from './login-states.js';
 import { isIdpUnreachable, type OidcClient } from './oidc-client.js';
 import { revocationFailure } from './revoked-sessions.js';
@@ -25,8 +27,12 @@ export interface LoginDeps {
   readonly config: () => Config;
   readonly providers: ReadonlyMap<string, OidcClient>;
   readonly sessions: Sessions;
-  /** records the groups a login brought, so every API key of the user carries them */
-  readonly setUserGroups: (user: string, groups: readonly string[]) => Promise<void>;
+  /**
+   * Records the groups a login brought, so every API key of the user carries
+   * them, and binds the username to the IdP account (`subject`) on its first
+   * login; refused, with nothing written, when the username is bound to another.
+   */
+  readonly recordLogin: (user: string, groups: readonly string[], subject: Subject) => Promise<BindingDecision>;
   /** a refused callback is a failed authentication of the client's address */
   readonly throttle: AuthThrottling;
   readonly now: () => Date;
@@ -34,7 +40,7 @@ export interface LoginDeps {
 
 const START_AGAIN = { href: '/-/account', label: 'Sign in' } as const;
 /** The page each refused callback gets (400). */
-const REFUSAL_PAGES: Readonly<Record<Exclude<LoginRefusal, 'username-claim-missing'>, string>> = {
+const REFUSAL_PAGES: Readonly<Record<Exclude<LoginRefusal, IdentityRefusal>, string>> = {
   'login-expired': messagePage('Login expired', 'This sign-in link is no longer valid. Start again.', START_AGAIN),
   'login-state-reused': messagePage('Login expired', 'This sign-in link was already used, or has expired. Start again.', START_AGAIN),
   'login-failed': messagePage('Login failed', 'The sign-in could not be completed. Start again.', START_AGAIN),
@@ -104,13 +110,12 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
       const claims = tokens.claims();
       if (claims === undefined) throw new Error('no ID token');
       const userinfo = await client.fetchUserInfo(configuration, tokens.access_token, claims.sub);
-      const who = loginIdentity(claims, userinfo, oidc.provider.claimMapping);
-      if (who === null) {
-        request.log.warn({ claim: oidc.provider.claimMapping.username }, 'login without a username claim');
-        noteAudit(request, loginRefused('username-claim-missing', providerId));
-        return html(reply, 403, messagePage('Login refused', `${oidc.provider.name} did not say who you are (no "${oidc.provider.claimMapping.username}" claim).`));
-      }
-      await deps.setUserGroups(who.username, who.groups);
+      // The account: `iss` and `sub` of the ID token, which openid-client checked (userinfo's `sub` must match it).
+      const account: Subject = { issuer: claims.iss, subject: claims.sub };
+      const who = loginIdentity(claims, userinfo, oidc.provider);
+      if (!who.ok) return refuseLoginIdentity(request, reply, oidc.provider, account, who);
+      const bound = await deps.recordLogin(who.username, who.groups, account);
+      if (!bound.allow) return refuseLoginIdentity(request, reply, oidc.provider, account, { ok: false, reason: bound.reason, username: who.username, boundTo: bound.boundTo });
       await deps.sessions.issue(request, reply, { user: who.username, groups: who.groups, provider: providerId });
       deps.throttle.succeeded(request, LOGIN_CALLBACK, { kind: 'user', name: who.username, groups: who.groups, method: 'session' });
       noteAudit(request, loggedIn(who.username, who.groups, providerId));

@@ -4,8 +4,8 @@
 //   node idp-server.mjs CONFIG.json
 //
 // CONFIG.json is written by idp.ts: { issuer, port, jwks, cookieKeys, clients,
-// firstPartyClients, serviceAccounts, usersFile, defaultResource,
-// resourceScopes }. The user table
+// firstPartyClients, serviceAccounts, usersFile, everyEmailUnverified,
+// defaultResource, resourceScopes }. The user table
 // lives in its own file and is read on every lookup, so a test can change a
 // user's groups without a restart (the next login picks them up).
 import { readFileSync } from 'node:fs';
@@ -31,7 +31,8 @@ async function findAccount(_ctx, sub) {
   return {
     accountId: sub,
     async claims() {
-      return { sub, ...user };
+      // Authentik 2025.10+: its default email scope mapping says false for everyone.
+      return { sub, ...user, ...(config.everyEmailUnverified ? { email_verified: false } : {}) };
     },
   };
 }

@@ -77,6 +77,11 @@ export interface IdpOptions {
   readonly redirectUris?: readonly string[];
   /** Default: `http://127.0.0.1/` on any port. */
   readonly postLogoutRedirectUris?: readonly string[];
+  /**
+   * Send `email_verified: false` for every user, whatever the user table says:
+   * what Authentik's default email scope mapping does since 2025.10. Default false.
+   */
+  readonly everyEmailUnverified?: boolean;
 }
 
 /** The `aud` of client_credentials tokens when no audience is asked for. */
@@ -214,6 +219,7 @@ async function providerConfig(opts: IdpOptions, clientSecret: string, serviceAcc
     firstPartyClients: [GATE_CLIENT_ID],
     serviceAccounts: Object.fromEntries(Object.values(serviceAccounts).map((account) => [account.clientId, account.claims])),
     usersFile,
+    everyEmailUnverified: opts.everyEmailUnverified === true,
     defaultResource: DEFAULT_AUDIENCE,
     resourceScopes: RESOURCE_SCOPES.join(' '),
   };

@@ -236,7 +236,7 @@ describe('trusted JWTs from a hung issuer answer 503 within 5 s', () => {
 describe("a trusted issuer's discovery", () => {
   it('has one 5 s deadline for both well-known paths: a slow 404 leaves the second less time', async () => {
     const issuer = `${fake.url}/slow-404`;
-    const verifier = new TrustedIssuers([{ issuer, audience: AUDIENCE, jwksUri: null, claimMapping: { username: 'sub', groups: 'groups' }, requiredScope: null, maxTokenAgeMs: 86_400_000 }]);
+    const verifier = new TrustedIssuers([{ issuer, audience: AUDIENCE, jwksUri: null, claimMapping: { username: 'sub', groups: 'groups' }, requiredScope: null, allowUnverifiedEmail: false, maxTokenAgeMs: 86_400_000 }]);
     const token = await jwt(issuer);
     const [result, ms] = await timed(() => verifier.verify(token));
     expect(result).toEqual({ ok: false, reason: 'issuer-unavailable', detail: `${issuer}: The operation was aborted due to timeout` });

@@ -27,6 +27,7 @@ function trusted(over: Partial<TrustedIssuer> = {}): TrustedIssuer {
     jwksUri: null,
     claimMapping: { username: 'preferred_username', groups: 'groups' },
     requiredScope: null,
+    allowUnverifiedEmail: false,
     maxTokenAgeMs: 86_400_000,
     ...over,
   };

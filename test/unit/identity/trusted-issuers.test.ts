@@ -78,7 +78,7 @@ let clock = T0;
 const now = (): Date => new Date(clock);
 
 function trusted(issuer: string, jwksUri: string | null, requiredScope: string | null = null): TrustedIssuer {
-  return { issuer, audience: AUDIENCE, jwksUri, claimMapping: MAPPING, requiredScope, maxTokenAgeMs: 86_400_000 };
+  return { issuer, audience: AUDIENCE, jwksUri, claimMapping: MAPPING, requiredScope, allowUnverifiedEmail: false, maxTokenAgeMs: 86_400_000 };
 }
 
 /** Claims of a good token from `CI`; `undefined` removes a claim. */
