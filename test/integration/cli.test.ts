@@ -277,7 +277,8 @@ describe('serve, as a separate process', () => {
     const before = await send(url, { path: MANIFEST });
     expect([before.status, ociError(before).code]).toEqual([404, 'MANIFEST_UNKNOWN']);
     await writeFile(file, JSON.stringify(serveConfig({ defaultPolicy: ['read'] })));
-    expect(await hup('config reloaded; listen address and upstream changes need a restart')).toMatchObject({ level: 'info', config: file });
+    const restart = 'listen, upstream, dataDir, log.level, auth.openid.providers, auth.trustedIssuers, auth.trustedProxies, audit.file';
+    expect(await hup(`config reloaded; changes to ${restart} need a restart`)).toMatchObject({ level: 'info', config: file, notApplied: [] });
     const after = await send(url, { path: MANIFEST });
     expect([after.status, ociError(after).code, ociError(after).detail.reason]).toEqual([401, 'UNAUTHORIZED', 'action-not-granted']);
   });
