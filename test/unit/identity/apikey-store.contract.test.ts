@@ -116,6 +116,65 @@ describe.each(implementations)('$name', ({ open }) => {
     expect(gate.lookup(first.key, AT(0))).toMatchObject({ ok: true, groups: [] });
   });
 
+  describe('the binding of a username to its IdP account', () => {
+    const ALICE = { issuer: 'https://idp.example.org/application/o/zot/', subject: 'a1' };
+    const MALLORY = { issuer: ALICE.issuer, subject: 'm2' };
+    const BOUND = { issuer: ALICE.issuer, subject: 'a1', boundAt: '2030-01-01T00:00:00.000Z' };
+
+    it("the first login binds the name and records its groups; the same account's next login changes the groups, not the binding", async () => {
+      const store = await open(dir, clock);
+      const { key } = await store.create(newKey({ owner: 'alice' }));
+      expect(await store.recordLogin('alice', ['admins'], ALICE)).toEqual({ allow: true, bind: true });
+      clock.now += 1_000;
+      expect(await store.recordLogin('alice', ['devs', 'admins'], ALICE)).toEqual({ allow: true, bind: false });
+      expect(await store.users()).toEqual([{ name: 'alice', groups: ['admins', 'devs'], updatedAt: '2030-01-01T00:00:01.000Z', boundTo: BOUND }]);
+      expect(store.lookup(key, AT(2_000))).toMatchObject({ ok: true, groups: ['admins', 'devs'] });
+    });
+
+    it('a login of another account (another sub, or the same sub of another issuer) as a bound name is refused and writes nothing', async () => {
+      const gate = await open(dir, clock);
+      const { key } = await gate.create(newKey({ owner: 'alice' }));
+      await gate.recordLogin('alice', ['admins'], ALICE);
+      const before = await gate.users();
+      const cli = await open(dir, clock);
+      for (const other of [MALLORY, { issuer: 'https://other.example.org/', subject: 'a1' }]) {
+        expect(await cli.recordLogin('alice', [], other)).toEqual({ allow: false, reason: 'username-bound-to-another-subject', boundTo: ALICE });
+      }
+      expect(await gate.users()).toEqual(before);
+      expect(gate.lookup(key, AT(1))).toMatchObject({ ok: true, groups: ['admins'] });
+    });
+
+    it('setUserGroups (apikey create --groups) keeps the binding', async () => {
+      const store = await open(dir, clock);
+      await store.recordLogin('alice', ['admins'], ALICE);
+      await store.setUserGroups('alice', ['ops']);
+      expect((await store.users())[0]).toMatchObject({ groups: ['ops'], boundTo: BOUND });
+      expect(await store.recordLogin('alice', [], MALLORY)).toMatchObject({ allow: false });
+    });
+
+    it('releaseBinding unbinds the name, keeping its groups and keys; the next login binds it again', async () => {
+      const store = await open(dir, clock);
+      const { key } = await store.create(newKey({ owner: 'alice' }));
+      await store.recordLogin('alice', ['admins'], ALICE);
+      expect(await store.releaseBinding('alice')).toEqual(BOUND);
+      expect(await store.releaseBinding('alice')).toBeNull();
+      expect(await store.releaseBinding('nobody')).toBeNull();
+      expect(await store.users()).toEqual([{ name: 'alice', groups: ['admins'], updatedAt: '2030-01-01T00:00:00.000Z' }]);
+      expect(store.lookup(key, AT(1))).toMatchObject({ ok: true, groups: ['admins'] });
+      expect(await store.recordLogin('alice', [], MALLORY)).toEqual({ allow: true, bind: true });
+      expect((await store.users())[0]?.boundTo).toEqual({ ...MALLORY, boundAt: '2030-01-01T00:00:00.000Z' });
+    });
+
+    it('two instances racing to bind one name: exactly one wins', async () => {
+      const one = await open(dir, clock);
+      const two = await open(dir, clock);
+      const results = await Promise.all([one.recordLogin('alice', ['a'], ALICE), two.recordLogin('alice', ['m'], MALLORY)]);
+      expect(results.filter((r) => r.allow)).toHaveLength(1);
+      const winner = results[0]!.allow ? ALICE : MALLORY;
+      expect((await (await open(dir, clock)).users())[0]?.boundTo).toMatchObject(winner);
+    });
+  });
+
   it('a revocation by another instance takes effect at the next check, 1 s apart at most', async () => {
     const gate = await open(dir, clock);
     const cli = await open(dir, clock);

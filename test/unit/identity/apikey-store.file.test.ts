@@ -151,6 +151,28 @@ describe('ApiKeyStore on disk', () => {
     await expect(ApiKeyStore.open(path)).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
   });
 
+  it('reads files without bindings (users bound to nobody); the first login binds and writes boundTo, the rest stays', async () => {
+    await mkdir(join(dir, 'data'));
+    await writeFile(path, JSON.stringify({ version: 1, keys: [RECORD], users: [USER] }));
+    const store = await ApiKeyStore.open(path, { clock: () => T0 });
+    expect(await store.users()).toEqual([USER]);
+    const subject = { issuer: 'https://idp.example.org/', subject: 'ci-sub' };
+    expect(await store.recordLogin('ci', ['pushers'], subject)).toEqual({ allow: true, bind: true });
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ version: 1, keys: [RECORD], users: [{ ...USER, boundTo: { ...subject, boundAt: USER.updatedAt } }] });
+  });
+
+  it.each([
+    ['a string', 'https://idp.example.org/ sub'],
+    ['no subject', { issuer: 'https://idp.example.org/', boundAt: '2030-01-01T00:00:00.000Z' }],
+    ['an empty subject', { issuer: 'https://idp.example.org/', subject: '', boundAt: '2030-01-01T00:00:00.000Z' }],
+    ['an unparseable boundAt', { issuer: 'https://idp.example.org/', subject: 's', boundAt: 'then' }],
+    ['null', null],
+  ])('refuses a file whose boundTo is %s: STORE_CORRUPT (a name bound to nobody could be taken)', async (_name, boundTo) => {
+    await mkdir(join(dir, 'data'));
+    await writeFile(path, JSON.stringify({ version: 1, keys: [], users: [{ ...USER, boundTo }] }));
+    await expect(ApiKeyStore.open(path)).rejects.toMatchObject({ code: 'STORE_CORRUPT', message: `${path}: "users" holds a malformed record; refusing to treat it as empty` });
+  });
+
   it('treats a missing file as an empty store', async () => {
     const store = await ApiKeyStore.open(path);
     expect(await store.list()).toEqual([]);

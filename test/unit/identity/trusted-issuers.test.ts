@@ -203,8 +203,35 @@ describe('verify', () => {
     ['no username claim', { preferred_username: undefined }, no('missing-claim')],
     ['an empty username', { preferred_username: ' ' }, no('missing-claim')],
     ['a username that is not a string', { preferred_username: 42 }, no('missing-claim')],
+    ['a username with control characters', { preferred_username: 'ci\u001b[2J' }, no('username-invalid')],
   ])('claim mapping: %s', async (_name, over, expected) => {
     expect(await issuers.verify(await sign(claims(over)))).toEqual(expected);
+  });
+});
+
+describe('verify, with the email claim as the username (no binding: service identities have no login)', () => {
+  const EMAIL_MAPPING = { username: 'email', groups: 'groups' };
+  const STRICT = 'https://strict.example.org';
+  const LENIENT = 'https://lenient.example.org';
+  let issuers: TrustedIssuers;
+  beforeAll(() => {
+    issuers = new TrustedIssuers(
+      [
+        { ...trusted(STRICT, `${server.url}/ci/jwks`), claimMapping: EMAIL_MAPPING },
+        { ...trusted(LENIENT, `${server.url}/ci/jwks`), claimMapping: EMAIL_MAPPING, allowUnverifiedEmail: true },
+      ],
+      { now },
+    );
+  });
+  const as = (name: string) => ok({ name });
+
+  it.each<[string, string, Record<string, unknown>, unknown]>([
+    ['email_verified true', STRICT, { email: 'ci@example.org', email_verified: true }, as('ci@example.org')],
+    ['email_verified false', STRICT, { email: 'ci@example.org', email_verified: false }, no('email-unverified')],
+    ['no email_verified', STRICT, { email: 'ci@example.org' }, no('email-unverified')],
+    ['email_verified false, the issuer entry sets allowUnverifiedEmail', LENIENT, { email: 'ci@example.org', email_verified: false }, as('ci@example.org')],
+  ])('%s (%s)', async (_name, iss, over, expected) => {
+    expect(await issuers.verify(await sign(claims({ iss, ...over })))).toEqual(expected);
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ApiKeyRecord } from '../../../src/identity/types.js';
-import { keyCreated, keyRevoked, loggedIn, loggedOut, loginRefused } from '../../../src/observability/account-events.js';
+import { keyCreated, keyRevoked, loggedIn, loggedOut, loginIdentityRefused, loginRefused } from '../../../src/observability/account-events.js';
 
 const RECORD: ApiKeyRecord = {
   id: '7f1c2d4e-0000-4000-8000-000000000001',
@@ -30,6 +30,27 @@ describe('account events', () => {
       name: 'login refused',
       note: loginRefused('username-claim-missing', 'oidc'),
       expected: { event: 'login', identity: null, authMethod: 'session', decision: 'deny', reason: 'username-claim-missing', detail: { provider: 'oidc' } },
+    },
+    {
+      name: 'login refused: an unverified email address, with the account that tried',
+      note: loginIdentityRefused('email-unverified', 'oidc', { issuer: 'https://idp/', subject: 'm1', username: 'alice@example.org' }),
+      expected: {
+        event: 'login', identity: null, authMethod: 'session', decision: 'deny', reason: 'email-unverified',
+        detail: { provider: 'oidc', username: 'alice@example.org', issuer: 'https://idp/', subject: 'm1' },
+      },
+    },
+    {
+      name: 'login refused: a name bound to another account, naming both',
+      note: loginIdentityRefused('username-bound-to-another-subject', 'oidc', { issuer: 'https://idp/', subject: 'm1', username: 'alice', boundTo: { issuer: 'https://idp/', subject: 'a1' } }),
+      expected: {
+        event: 'login', identity: null, authMethod: 'session', decision: 'deny', reason: 'username-bound-to-another-subject',
+        detail: { provider: 'oidc', username: 'alice', issuer: 'https://idp/', subject: 'm1', boundTo: { issuer: 'https://idp/', subject: 'a1' } },
+      },
+    },
+    {
+      name: 'login refused: a username unfit to print is left out',
+      note: loginIdentityRefused('username-invalid', 'oidc', { issuer: 'https://idp/', subject: 'e1' }),
+      expected: { event: 'login', identity: null, authMethod: 'session', decision: 'deny', reason: 'username-invalid', detail: { provider: 'oidc', issuer: 'https://idp/', subject: 'e1' } },
     },
     {
       name: 'logout',
