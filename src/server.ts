@@ -28,6 +28,7 @@ import { REVOKED_SESSIONS_FILE, RevokedSessions } from './sso/revoked-sessions.j
 import { Sessions } from './sso/sessions.js';
 import { forwardPlugin } from './proxy/forward.js';
 import { clientProto } from './proxy/forwarded.js';
+import { acceptedRequestId, trustedPeers } from './policy/trusted-peer.js';
 import { TagLocks } from './proxy/tag-locks.js';
 import { UploadSessions } from './proxy/upload-sessions.js';
 import type { Upstream } from './proxy/upstream.js';
@@ -48,8 +49,6 @@ export interface ServerDeps {
   readonly bounds?: ConnectionBounds;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
 export async function buildServer(config: Config, deps: ServerDeps): Promise<FastifyInstance> {
   let current = config;
   const now = deps.now ?? (() => new Date());
@@ -67,17 +66,16 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   const audit = await AuditLog.open(config.audit.file);
   const upstream = observeUpstream(deps.upstream, metrics);
   const bounds = deps.bounds ?? CONNECTION_BOUNDS;
+  const fromTrustedProxy = trustedPeers(config.auth.trustedProxies);
   const app = Fastify({
     // Headers, idle keep-alive, stalled sockets; never the length of a transfer that keeps moving.
     ...serverTimeouts(bounds),
     loggerInstance: deps.logger,
     // One line per request, written by the onResponse hook below with the decision in it.
     logController: new LogController({ disableRequestLogging: true }),
-    // Keep a caller's request id when it is a plain token, so logs join up with Caddy's.
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    // A trusted proxy's request id is kept, so logs join up with Caddy's; anyone else's is replaced,
+    // or a client would pick the id its own audit events carry. Fixed here, as trustProxy is.
+    genReqId: (req) => acceptedRequestId(req.headers['x-request-id'], fromTrustedProxy(req.socket.remoteAddress)) ?? randomUUID(),
     // Bodies are streamed, never parsed, on proxied routes; this bounds the gate's own JSON routes.
     bodyLimit: 1024 * 1024,
     // auth.trustedProxies (default loopback: Caddy beside the gate): X-Forwarded-For and -Proto are believed

@@ -81,6 +81,7 @@ describe('config/Caddyfile', () => {
     ['the proxy to the gate', 'reverse_proxy 127.0.0.1:5050 {'],
     ['streaming', 'flush_interval -1'],
     ['keep-alive below the gate’s 72 s', 'keepalive 60s'],
+    ["a request id of Caddy's making, never the client's", 'header_up X-Request-Id {http.request.uuid}'],
   ])('has %s: %s', async (_what, line) => {
     expect(await caddyLines()).toContain(line);
   });
