@@ -2,6 +2,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { notApplied, RESTART_NEEDED } from '../config/reload.js';
+import { configWarnings } from '../config/warnings.js';
 import type { Config } from '../config/types.js';
 import { ApiKeyStore } from '../identity/apikey-store.js';
 import { createLogger } from '../observability/logger.js';
@@ -16,6 +17,7 @@ const DRAIN_MS = 30_000;
 export async function serveCommand(args: string[]): Promise<number> {
   const config = configFrom(parse(args, {}));
   const logger = createLogger(config.log.level);
+  for (const { subject, text } of configWarnings(config)) logger.warn({ subject, warning: text }, 'config warning');
   const file = keyStorePath(config);
   // Throws, naming the file and the problem, rather than start with an empty store over a bad file.
   const apiKeys = await ApiKeyStore.open(file, {
