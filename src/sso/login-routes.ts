@@ -197,12 +197,18 @@ export function oneValue(value: string | readonly string[] | undefined): { reado
   return value.every((v) => v === first) ? { ok: true, value: first } : { ok: false };
 }
 
-/** What a failed code exchange says, for the log: openid-client's message and codes, and the IdP's OAuth error; no secret is in them. */
+/**
+ * What a failed callback says, for the log: openid-client's message (with
+ * its cause's, which names the check that failed: state, nonce, iss…) and
+ * codes, and the IdP's OAuth error. Fixed strings: no secret is in them, and
+ * the values compared (in the cause's own cause) are left out.
+ */
 function problemOf(error: unknown): Record<string, string> {
   if (!(error instanceof Error)) return { problem: String(error) };
   const { code, error: oauthError, error_description: description } = error as { code?: unknown; error?: unknown; error_description?: unknown };
+  const cause = error.cause instanceof Error && error.cause.message !== error.message ? `: ${error.cause.message}` : '';
   return {
-    problem: error.message,
+    problem: `${error.message}${cause}`,
     ...(typeof code === 'string' ? { code } : {}),
     ...(typeof oauthError === 'string' ? { oauthError } : {}),
     ...(typeof description === 'string' ? { oauthErrorDescription: description } : {}),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -61,6 +61,15 @@ export interface Idp {
    * grants and opaque tokens are lost: the provider stores them in memory.
    */
   restart(): Promise<void>;
+  /**
+   * Starts the provider again as {@link Idp.restart} does, but calling itself
+   * `issuer` (discovery, `iss` of its tokens and of its authorization
+   * responses) while listening on the same port with the same keys, clients
+   * and secrets: the one real way to make a relying party that discovered
+   * the old name receive tokens from an issuer it does not expect.
+   * {@link Idp.restart} goes back to the original name.
+   */
+  restartAs(issuer: string): Promise<void>;
   /** Stops the provider and removes its files. */
   close(): Promise<void>;
 }
@@ -148,6 +157,16 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
       async restart() {
         await stop();
         proc = await spawnProvider(files.config, issuer);
+      },
+      async restartAs(otherIssuer) {
+        await stop();
+        const configured = await readFile(files.config, 'utf8');
+        await writeFile(files.config, JSON.stringify({ ...(JSON.parse(configured) as object), issuer: otherIssuer }));
+        try {
+          proc = await spawnProvider(files.config, otherIssuer);
+        } finally {
+          await writeFile(files.config, configured);
+        }
       },
       async close() {
         await stop();
