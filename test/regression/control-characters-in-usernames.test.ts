@@ -13,7 +13,8 @@
  * Now one username rule (policy/username.ts, the label rule's character
  * set): a login whose username holds a control character, a line separator
  * or a bidi override is refused with a page and an audit event, and stores
- * nothing; `apikey create --user` refuses one with exit 2; and every command
+ * nothing; `apikey create --user` and `explain --user` refuse one with exit
+ * 2; and every command
  * that prints a stored username (from before the rule) prints such
  * characters as escapes. Real gate, real OIDC provider, the built CLI.
  */
@@ -85,6 +86,13 @@ describe('the command line', () => {
     expect(result.stderr.split('\n')[0]).toBe('zot-gate: --user: control characters are not allowed');
     expect(result.stdout).toBe('');
     expect(await gate.store.list(name)).toEqual([]);
+  });
+
+  it('explain --user with one → exit 2 (it would echo the name)', async () => {
+    const result = await cli(['explain', '--user', 'eve\u001b[2J', '--repo', 'team/app', '--action', 'read', '--config', gate.configPath]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe('zot-gate: --user: control characters are not allowed');
+    expect(result.stdout).toBe('');
   });
 
   it('apikey list, apikey revoke --all and user list escape a username stored by an older version', async () => {
