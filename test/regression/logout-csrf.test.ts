@@ -65,8 +65,9 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await new Promise((resolve) => attacker?.close(resolve));
   await browser?.close();
+  attacker?.closeAllConnections();
+  await new Promise((resolve) => attacker?.close(resolve));
   await gate?.stop();
   await registry?.stop();
   await idp?.close();
