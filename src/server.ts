@@ -14,7 +14,6 @@ import { healthRoutes } from './http/health.js';
 import { sendOciError } from './http/oci-error.js';
 import cookie from '@fastify/cookie';
 import type { KeyStore } from './identity/apikey-store.js';
-import { storeFailure } from './identity/apikey-file.js';
 import { GateTokens } from './identity/gate-tokens.js';
 import { TrustedIssuers } from './identity/trusted-issuers.js';
 import type { TrustedJwtVerifier } from './identity/resolve.js';
@@ -25,7 +24,7 @@ import { loginRoutes } from './sso/login-routes.js';
 import { OidcClient } from './sso/oidc-client.js';
 import { loadSessionKey } from './sso/session-key.js';
 import { REVOKED_SESSIONS_FILE, RevokedSessions } from './sso/revoked-sessions.js';
-import { Sessions } from './sso/sessions.js';
+import { sessionFailure, Sessions } from './sso/sessions.js';
 import { forwardPlugin } from './proxy/forward.js';
 import { clientProto } from './proxy/forwarded.js';
 import { acceptedRequestId, trustedPeers } from './policy/trusted-peer.js';
@@ -115,8 +114,9 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   app.addHook('onClose', async () => audit.close());
 
   app.setErrorHandler((error: Error & { statusCode?: number; reason?: string }, request, reply) => {
-    // The key store could not be read or written: the operator's problem, said without a path (apikey-file.ts).
-    const store = storeFailure(error);
+    // The key store (or the list of ended sessions, behind a browser session) could not be read or written:
+    // the operator's problem, said without a path (apikey-file.ts, revoked-sessions.ts).
+    const store = sessionFailure(error);
     if (store !== null) {
       request.log.error({ err: error }, 'API key store failed');
       return sendOciError(request, reply, { status: 503, code: 'UNAVAILABLE', message: `${store.problem}; retry later`, reason: store.reason });
@@ -140,6 +140,8 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     maxAgeMs: () => current.auth.sessionMaxAgeMs,
     secure: (request) => current.externalUrl?.startsWith('https:') === true || clientProto(request) === 'https',
     now,
+    // A session's groups are its user's as the key store recorded them at their latest login (as for API keys).
+    groupsOf: (user) => deps.apiKeys.groupsOf(user),
     // Logout's revocations, durable in dataDir and shared with other gates on it.
     revoked: await RevokedSessions.open(join(config.dataDir, REVOKED_SESSIONS_FILE), {
       onReloadProblem: (problem) => {

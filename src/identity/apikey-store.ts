@@ -89,6 +89,12 @@ export interface KeyStore {
   releaseBinding(name: string): Promise<UserBinding | null>;
   /** Every user record (groups and binding), by name. */
   users(): Promise<UserRecord[]>;
+  /**
+   * Synchronous, like lookup: `name`'s groups as last recorded (their latest
+   * login, or `apikey create --groups`), empty for a name never recorded;
+   * throws while the file cannot be read. Browser sessions read theirs here.
+   */
+  groupsOf(name: string): readonly string[];
 }
 
 /** Tuning for tests; production uses the defaults. */
@@ -319,6 +325,11 @@ export class ApiKeyStore implements KeyStore {
   async users(): Promise<UserRecord[]> {
     this.#refresh(true);
     return [...this.#snapshot.data.users];
+  }
+
+  groupsOf(name: string): readonly string[] {
+    this.#refresh(false);
+    return this.#snapshot.groups.get(name) ?? [];
   }
 
   #resolve(hash: string): Resolved | undefined {

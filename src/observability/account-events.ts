@@ -17,9 +17,11 @@ export function loggedIn(user: string, groups: readonly string[], provider: stri
  * for another provider (`login-expired`); a state already spent, or no longer
  * remembered (`login-state-reused`); the callback, code exchange or tokens
  * did not check out (`login-failed`); or the IdP's answer names nobody who
- * may sign in here ({@link IdentityRefusal}).
+ * may sign in here ({@link IdentityRefusal}); or a good login could not be
+ * stored (`login-not-stored`: the key store cannot be written, or a cookie
+ * would not fit in a browser).
  */
-export type LoginRefusal = 'login-expired' | 'login-state-reused' | 'login-failed' | IdentityRefusal;
+export type LoginRefusal = 'login-expired' | 'login-state-reused' | 'login-failed' | 'login-not-stored' | IdentityRefusal;
 
 /**
  * A login the IdP vouched for, refused for who it names: no username claim
@@ -51,7 +53,7 @@ export function loginIdentityRefused(
   return { event: 'login', identity: null, authMethod: 'session', decision: 'deny', reason, detail };
 }
 
-export function loggedOut(session: Session): AuditNote {
+export function loggedOut(session: Pick<Session, 'user' | 'provider'>): AuditNote {
   return { event: 'logout', identity: session.user, authMethod: 'session', decision: 'allow', reason: 'logout', detail: { provider: session.provider } };
 }
 

@@ -29,7 +29,7 @@ import { publicOrigin } from '../proxy/forwarded.js';
 import { endSessionUrl } from './login-routes.js';
 import type { OidcClient } from './oidc-client.js';
 import { revocationFailure } from './revoked-sessions.js';
-import type { Session, Sessions } from './sessions.js';
+import { sessionFailure, type Session, type Sessions } from './sessions.js';
 
 export interface AccountDeps {
   readonly config: () => Config;
@@ -71,7 +71,16 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
       return page(reply, 404, messagePage('Sign-in is not set up', 'This registry has no OpenID provider configured, so nobody can sign in here. API keys are managed with the zot-gate apikey command.'));
     }
     // A GET may use the session: SameSite=Lax keeps it off cross-site subrequests, and a read changes nothing.
-    const caller = await callerOf(request, callerDeps, () => true);
+    let caller;
+    try {
+      caller = await callerOf(request, callerDeps, () => true);
+    } catch (error) {
+      // The session cannot be checked (sessions.ts read): say so. Sending the browser to sign in would bring it back here, in a loop.
+      const failure = sessionFailure(error);
+      if (failure === null) throw error;
+      request.log.error({ problem: (error as Error).message }, 'session not checked');
+      return page(reply.header('retry-after', '60'), 503, messagePage('Your account cannot be shown right now', `Your session cannot be checked because ${failure.problem}. Try again later.`, { href: ACCOUNT, label: 'Try again' }));
+    }
     if (caller.kind !== 'session') {
       return reply.redirect(`/zot/auth/login?provider=${encodeURIComponent(first.id)}&callback_ui=${encodeURIComponent(ACCOUNT)}`, 302);
     }

@@ -21,7 +21,7 @@ import { refuseLoginIdentity } from './login-refusals.js';
 import { OutstandingLogins } from './login-states.js';
 import { isIdpUnreachable, type OidcClient } from './oidc-client.js';
 import { revocationFailure } from './revoked-sessions.js';
-import { LOGIN_LIFETIME_MS, type Sessions } from './sessions.js';
+import { LOGIN_LIFETIME_MS, sessionFailure, type Sessions } from './sessions.js';
 
 export interface LoginDeps {
   readonly config: () => Config;
@@ -40,7 +40,7 @@ export interface LoginDeps {
 
 const START_AGAIN = { href: '/-/account', label: 'Sign in' } as const;
 /** The page each refused callback gets (400). */
-const REFUSAL_PAGES: Readonly<Record<Exclude<LoginRefusal, IdentityRefusal>, string>> = {
+const REFUSAL_PAGES: Readonly<Record<Exclude<LoginRefusal, IdentityRefusal | 'login-not-stored'>, string>> = {
   'login-expired': messagePage('Login expired', 'This sign-in link is no longer valid. Start again.', START_AGAIN),
   'login-state-reused': messagePage('Login expired', 'This sign-in link was already used, or has expired. Start again.', START_AGAIN),
   'login-failed': messagePage('Login failed', 'The sign-in could not be completed. Start again.', START_AGAIN),
@@ -116,7 +116,7 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
       if (!who.ok) return refuseLoginIdentity(request, reply, oidc.provider, account, who);
       const bound = await deps.recordLogin(who.username, who.groups, account);
       if (!bound.allow) return refuseLoginIdentity(request, reply, oidc.provider, account, { ok: false, reason: bound.reason, username: who.username, boundTo: bound.boundTo });
-      await deps.sessions.issue(request, reply, { user: who.username, groups: who.groups, provider: providerId });
+      await deps.sessions.issue(request, reply, { user: who.username, provider: providerId });
       deps.throttle.succeeded(request, LOGIN_CALLBACK, { kind: 'user', name: who.username, groups: who.groups, method: 'session' });
       noteAudit(request, loggedIn(who.username, who.groups, providerId));
       return reply.redirect(login.callbackUi, 302);
@@ -125,6 +125,8 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
       if (isGateError(error, 'IDP_UNAVAILABLE') || isIdpUnreachable(error)) {
         return idpDown(request, reply, oidc, error, `/zot/auth/login?provider=${encodeURIComponent(providerId)}&callback_ui=${encodeURIComponent(login.callbackUi)}`);
       }
+      const notStored = sessionFailure(error);
+      if (notStored !== null) return loginNotStored(request, reply, providerId, notStored.problem, error);
       return refuse(request, reply, 'login-failed', providerId, error);
     }
   });
@@ -141,6 +143,23 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
     noteAudit(request, loginRefused(reason, provider));
     const throttled = await deps.throttle.failed(request, reply, LOGIN_CALLBACK, reason, deps.config());
     return throttled ?? html(reply, 400, REFUSAL_PAGES[reason]);
+  }
+
+  /**
+   * The IdP vouched for the user, but the login could not be stored (the key
+   * store cannot be written, or a cookie would not fit in a browser): a page
+   * saying so. Never a redirect: with no session, the next page would send
+   * the browser back to the IdP, which sends it straight back here, in a loop.
+   * Not the client's failure, so not counted by the throttle.
+   */
+  function loginNotStored(request: FastifyRequest, reply: FastifyReply, provider: string, problem: string, error: unknown) {
+    request.log.error({ provider, reason: 'login-not-stored', problem: (error as Error).message }, 'login not stored');
+    noteAudit(request, loginRefused('login-not-stored', provider));
+    return html(
+      reply.header('retry-after', '60'),
+      503,
+      messagePage('You are not signed in', `Your sign-in could not be saved because ${problem}. Try again later.`, { href: '/-/account', label: 'Try again' }),
+    );
   }
 
   app.post('/zot/auth/logout', async (request, reply) => {

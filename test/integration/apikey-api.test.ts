@@ -70,10 +70,14 @@ function create(g: GateUnderTest, headers: Record<string, string>, payload: unkn
   return api(g, 'POST', { ...JSON_TYPE, ...headers }, { body: JSON.stringify(payload) });
 }
 
-/** A browser session exactly as the gate seals it (sessions.ts `{i, u, g, p, c}`), with the gate's own key. */
+/**
+ * A browser session exactly as the gate seals it (sessions.ts `{i, u, p, c}`), with the gate's own key;
+ * the user's groups recorded in the key store, as their login would.
+ */
 async function sessionCookie(g: GateUnderTest, user: string, groups: string[]): Promise<string> {
+  await g.store.setUserGroups(user, groups);
   const key = await loadSessionKey(g.config.dataDir);
-  return `session=${await seal({ i: randomBytes(16).toString('base64url'), u: user, g: groups, p: 'oidc', c: 'csrf' }, key, new Date(), 3_600_000)}`;
+  return `session=${await seal({ i: randomBytes(16).toString('base64url'), u: user, p: 'oidc', c: 'csrf' }, key, new Date(), 3_600_000)}`;
 }
 
 /** RFC 3339 without fractional seconds, `days` from now. */

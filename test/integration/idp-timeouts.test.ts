@@ -248,7 +248,9 @@ describe("a trusted issuer's discovery", () => {
 describe('while the IdP hangs, nothing but a login waits on it', () => {
   it('pulls, API-key pushes, tokens, account, logout, metrics and probes each answer within 1 s', async () => {
     const key = await loadSessionKey(stack.gate.config.dataDir);
-    const session = `session=${await seal({ i: 'forged-by-the-test-0001', u: 'alice', g: ['pushers'], p: 'oidc', c: 'csrf' }, key, new Date(), 3_600_000)}`;
+    // alice's groups as her login recorded them; the session holds none
+    await stack.gate.store.setUserGroups('alice', ['pushers']);
+    const session = `session=${await seal({ i: 'forged-by-the-test-0001', u: 'alice', p: 'oidc', c: 'csrf' }, key, new Date(), 3_600_000)}`;
     // Past the backoff of the tests above: these two ask the hung IdP again, and wait.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const waitingLogin = timed(() => send(stack.gate.url, { path: '/zot/auth/login?provider=oidc' }));

@@ -116,6 +116,16 @@ describe.each(implementations)('$name', ({ open }) => {
     expect(gate.lookup(first.key, AT(0))).toMatchObject({ ok: true, groups: [] });
   });
 
+  it("groupsOf: a user's groups as last recorded (a browser session's), in every instance; none for a name never recorded", async () => {
+    const gate = await open(dir, clock);
+    const cli = await open(dir, clock);
+    expect(gate.groupsOf('alice')).toEqual([]);
+    await cli.setUserGroups('alice', ['devs', 'admins']);
+    clock.now += 1_000;
+    expect(gate.groupsOf('alice')).toEqual(['admins', 'devs']);
+    expect(gate.groupsOf('bob')).toEqual([]);
+  });
+
   describe('the binding of a username to its IdP account', () => {
     const ALICE = { issuer: 'https://idp.example.org/application/o/zot/', subject: 'a1' };
     const MALLORY = { issuer: ALICE.issuer, subject: 'm2' };
