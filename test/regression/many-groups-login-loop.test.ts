@@ -142,7 +142,7 @@ describe('a user in 200 groups signs in with Chromium', () => {
 
       const names = cookies.map((header) => header.slice(0, header.indexOf('=')));
       expect(names).toEqual(expect.arrayContaining(['zot_gate_login', 'session', 'user']));
-      for (const header of cookies) expect(Buffer.byteLength(`Set-Cookie: ${header}`) - 'Set-Cookie: '.length, header.slice(0, 40)).toBeLessThanOrEqual(MAX_COOKIE_BYTES);
+      for (const header of cookies) expect(Buffer.byteLength(header), header.slice(0, 40)).toBeLessThanOrEqual(MAX_COOKIE_BYTES);
 
       // the session works on the registry too, with the groups from the server
       const upload = await page.request.post(`${gate.url}/v2/team/app/blobs/uploads/`, { headers: { 'x-zot-api-client': 'zot-ui' }, maxRedirects: 0 });
