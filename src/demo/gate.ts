@@ -86,7 +86,7 @@ function demoConfig(opts: DemoGateOptions) {
         providers: {
           oidc: {
             name: 'the demo IdP',
-            // http is accepted for a loopback issuer only (DESIGN.md "Details")
+            // http is accepted for a loopback issuer only (README, "How clients prove who they are")
             issuer: opts.issuer,
             credentialsFile: opts.credentialsFile,
             claimMapping: { username: 'preferred_username', groups: 'groups' },

@@ -169,7 +169,7 @@ export function gateHook(deps: GateDeps) {
 }
 
 /**
- * The request's one identity (DESIGN.md "Identity"), noted for metrics and
+ * The request's one identity (README, "How clients prove who they are"), noted for metrics and
  * the audit trail. Refused credentials are answered here — 401 with
  * `challenge`, 503 when a trusted issuer's keys cannot be fetched, 429 when
  * failures locked the client (auth-throttling.ts) — and give null.

@@ -1,5 +1,5 @@
 /**
- * Turns credentials into exactly one identity (DESIGN.md "Identity"). Bad
+ * Turns credentials into exactly one identity (README, "How clients prove who they are"). Bad
  * credentials are a failure, never a silent fall back to anonymous.
  */
 import { decodeJwt } from 'jose';
@@ -72,7 +72,7 @@ export async function resolveIdentity(credentials: Credentials, deps: ResolveDep
       return resolveBearer(credentials.token, deps);
     case 'basic':
       if (credentials.password.startsWith(API_KEY_PREFIX)) return resolveApiKey(credentials.username, credentials.password, deps);
-      // DESIGN: a trusted JWT is accepted as a Basic password with any username (CI tools only speak Basic).
+      // A trusted JWT is accepted as a Basic password with any username (CI tools only speak Basic).
       if (deps.trusted?.looksLikeJwt(credentials.password) === true) return resolveTrusted(credentials.password, deps.trusted);
       return { ok: false, reason: 'not-an-api-key' };
   }

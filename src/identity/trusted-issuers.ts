@@ -1,6 +1,6 @@
 /**
  * Keyless CI identities: JWTs from the issuers in `auth.trustedIssuers`
- * (DESIGN.md "Identity"), verified with jose against each issuer's JWKS.
+ * (README, "How clients prove who they are"), verified with jose against each issuer's JWKS.
  * Keys are fetched on first use, so the gate starts while an issuer is down;
  * a failing issuer is retried with backoff and never delays the others.
  */

@@ -6,7 +6,7 @@
 /** How a named identity proved itself. */
 export type AuthMethod = 'apikey' | 'session' | 'token' | 'jwt';
 
-/** Exactly one identity per request (DESIGN.md "Identity"). */
+/** Exactly one identity per request (README, "How clients prove who they are"). */
 export type Identity =
   | { readonly kind: 'anonymous' }
   | {

@@ -6,7 +6,7 @@
  * - every 401, 403 or 429 (a throttled client) the gate rendered itself, and every denied decision
  *   (an upload session that is someone else's answers 404), is a `refusal` —
  *   except the `/v2/` challenge to a client that sent no credentials, which is
- *   how every client starts the token flow (DESIGN "Registry tokens"), not a
+ *   how every client starts the token flow (README, "How clients prove who they are"), not a
  *   refusal;
  * - an allowed manifest PUT, upload close (PUT) or single-request upload or
  *   mount (POST with `digest` or `mount`) is a `write`;

@@ -1,7 +1,7 @@
 /**
  * `/-/metrics`: the gate's own metrics, readable under the same
- * `accessControl.metrics` rules as zot's `/metrics` behind it (DESIGN "Own
- * endpoints"), with the same identities as registry requests: an API key
+ * `accessControl.metrics` rules as zot's `/metrics` behind it (README, "Endpoints of
+ * its own"), with the same identities as registry requests: an API key
  * (Basic), a gate token or trusted JWT (Bearer). Anonymous refusals get 401
  * and a challenge, named ones 403.
  */

@@ -1,5 +1,5 @@
 /**
- * `immutableTags`: tags that nobody may overwrite (DESIGN.md "Immutability").
+ * `immutableTags`: tags that nobody may overwrite (README, "How decisions are made").
  * Repository and tag globs use the same doublestar engine as accessControl;
  * tags hold no `/`, so a tag glob is effectively one segment. Case-sensitive,
  * as OCI tags are.

@@ -1,6 +1,6 @@
 /**
  * Every permission a manifest PUT needs, decided from what the upstream said
- * about each tag at PUT time (DESIGN.md "Immutability"). Pure and table-tested;
+ * about each tag at PUT time (README, "How decisions are made"). Pure and table-tested;
  * the caller holds the per-tag lock and asks the upstream.
  *
  * For each tag the PUT names:

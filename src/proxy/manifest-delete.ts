@@ -42,7 +42,7 @@ export async function guardManifestDelete(request: FastifyRequest, reply: Fastif
     });
     noteDecision(request, 'delete', verdict.decision);
     if (verdict.tag !== undefined) {
-      // DESIGN "Immutability": an admin's delete of an immutable tag is audited with the tag it removes.
+      // an admin's delete of an immutable tag is audited with the tag it removes.
       noteDetail(request, { immutableTag: verdict.tag, ...(verdict.immutable ? { rule: `immutableTags[${verdict.immutable.index}]` } : {}) });
     }
     if (!verdict.allow) return sendOciError(request, reply, refusal(del.identity, { ...verdict, what: `delete in repository "${del.repository}"` }));

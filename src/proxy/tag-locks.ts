@@ -1,5 +1,5 @@
 /**
- * Write serialisation (DESIGN.md "Immutability"): a manifest PUT or DELETE
+ * Write serialisation (README, "How decisions are made"): a manifest PUT or DELETE
  * holds its repository's key from the check to the upstream's answer, so of
  * two PUTs racing to a new tag the second sees the first one's tag, and a
  * digest DELETE cannot interleave with a PUT that freezes that digest.

@@ -1,7 +1,7 @@
 /**
  * Who opened each upload session. distribution and zot hand out upload URLs
  * that anyone holding them may continue; behind the gate an upload belongs to
- * the identity that started it (DESIGN.md "Request → action"). Kept in memory
+ * the identity that started it (README, "How decisions are made"). Kept in memory
  * with a TTL: after a restart an unfinished upload starts over, which every
  * client does on a 404.
  */

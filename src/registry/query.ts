@@ -95,7 +95,7 @@ function checkTagCount(count: number): Invalid | null {
 }
 
 /**
- * DESIGN "Request → action": a mount names its source with `from`; without
+ * OCI dist-spec: a mount names its source with `from`; without
  * it the mount is dropped and a normal upload starts. `from` alone means
  * nothing and is dropped too, so it never costs a read check.
  */

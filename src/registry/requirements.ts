@@ -1,6 +1,6 @@
 /**
  * Route + method → what the request needs before it may be forwarded: every
- * row of DESIGN.md "Request → action". A method a route does not have is
+ * row of the request → action table (README, "How decisions are made"). A method a route does not have is
  * refused here, so nothing the table does not name reaches zot.
  */
 import { quote } from './grammar.js';

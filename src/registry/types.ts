@@ -70,7 +70,7 @@ export interface ParsedRequest {
    * True when the client asked for a blob mount without `from` and `mount`
    * was dropped, so a normal upload starts instead. dist-spec v1.1 lets a
    * registry mount from any repository when `from` is absent; the gate cannot
-   * authorise a source it does not know (DESIGN "Blob mounts").
+   * authorise a source it does not know (docs/deploying.md: dedupe off).
    */
   readonly mountDropped?: boolean;
 }

@@ -1,7 +1,7 @@
 /**
  * The IdP may run on a cluster whose nodes pull through this registry, so the
  * gate must start and serve while the IdP is down, and pick it up when it
- * returns, with no restart (DESIGN.md "Where it sits", issue 4 item 4).
+ * returns, with no restart (issue 4 item 4).
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Every row of DESIGN.md's request → action table, against the real
+ * Every row of the request → action table, against the real
  * registry: for each row, exactly the identities holding the needed action
  * get through (the upstream sees the request); every other identity is
  * refused by the gate and the upstream never sees it.
@@ -45,7 +45,7 @@ async function attempt(who: Who, method: string, path: string, body?: string, co
 // An invalid manifest body: forwarded PUTs are refused by the registry, so no row changes state for the next.
 const BAD_MANIFEST = '{}';
 
-describe('request → action (DESIGN.md table), each row needs exactly one action', () => {
+describe('request → action table, each row needs exactly one action', () => {
   const digest = () => stack.image.manifestDigest;
   const layer = () => stack.image.layerDigest;
   const rows: Array<[string, string, () => string, (typeof ACTIONS)[number], string?]> = [

@@ -1,5 +1,5 @@
 /**
- * Properties of the Authorization parser (issue 8; DESIGN "Identity"): any
+ * Properties of the Authorization parser (issue 8; README, "How clients prove who they are"): any
  * raw header list is answered without throwing; two Authorization headers
  * are refused whatever they hold; well-formed Basic and Bearer credentials
  * come back exactly; a header that is present never turns into "no

@@ -1,6 +1,6 @@
 /**
  * Properties of immutableTags and of the manifest write and delete verdicts
- * (DESIGN "Immutability"): a tag an immutable rule names is never moved, by
+ * (README, "How decisions are made"): a tag an immutable rule names is never moved, by
  * anyone, admins included; each tag of a PUT needs exactly what the table in
  * manifest-write.ts says; more rules never allow more; deleting what an
  * immutable tag holds takes an admin holding delete.

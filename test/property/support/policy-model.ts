@@ -1,7 +1,7 @@
 /**
  * A deliberately simple reading of zot's accessControl and of immutableTags,
  * written from zot's documentation (pkg/api/authz.go `can`, `isPermitted`,
- * `isAdmin`) and DESIGN.md, sharing no code with src/policy. Globs are read
+ * `isAdmin`) and the README, sharing no code with src/policy. Globs are read
  * as plain regular expressions, which is exactly doublestar for the pattern
  * grammar of ./policies.ts (glob.property.test.ts checks that).
  */
@@ -104,7 +104,7 @@ export function inScopes(principal: Principal, repository: string): boolean {
   return scopes.length === 0 || scopes.some((scope) => matches(scope, repository));
 }
 
-/** DESIGN "Immutability": the repository and the tag match, no `except` does; signature tags only by a `sha256-` glob. */
+/** the repository and the tag match, no `except` does; signature tags only by a `sha256-` glob. */
 export function frozenBy(rules: readonly ImmutableTagRule[], repository: string, tag: string): number | null {
   const signature = /^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/.test(tag);
   const index = rules.findIndex(

@@ -16,7 +16,7 @@ const on = (repository: string, action: Action): Requirement => ({ kind: 'reposi
 const admin = (action: Action): Requirement => ({ kind: 'admin', action });
 const notAllowed = (message: string): Requirement => ({ kind: 'refused', status: 405, reason: 'method-not-allowed', message });
 
-describe('DESIGN "Request → action": every row', () => {
+describe('request → action: every row', () => {
   it.each<[string, string, Requirement]>([
     // read
     ['GET', '/v2/org/app/manifests/latest', on('org/app', 'read')],

@@ -1,4 +1,4 @@
-/** Session cookie flags (DESIGN.md "Browser SSO"): HttpOnly, SameSite=Lax, Secure behind https, absolute lifetime; ids and revocation. */
+/** Session cookie flags (README, "In a browser"): HttpOnly, SameSite=Lax, Secure behind https, absolute lifetime; ids and revocation. */
 import { join } from 'node:path';
 import cookie from '@fastify/cookie';
 import Fastify from 'fastify';
