@@ -1,7 +1,6 @@
 /**
  * The command line as an operator runs it: `node dist/cli.js …` as a separate
- * process, with exact stdout, stderr and exit status (
- * 0 success, 1 a problem the operator can fix, 2 bad usage; only
+ * process, with exact stdout, stderr and exit status (0 success, 1 a problem the operator can fix, 2 bad usage; only
  * results on stdout). Needs `npm run build` first; `npm test` does it.
  */
 import { createHash } from 'node:crypto';
