@@ -33,7 +33,7 @@ import { UploadSessions } from './proxy/upload-sessions.js';
 import type { Upstream } from './proxy/upstream.js';
 import { AuditLog } from './observability/audit.js';
 import { countKeyStates, GateMetrics } from './observability/metrics.js';
-import { metricsEndpoint } from './observability/metrics-endpoint.js';
+import { metricsEndpoint } from './http/metrics-endpoint.js';
 import { observeRequests } from './observability/request-observer.js';
 import { observeUpstream } from './observability/upstream-metrics.js';
 

@@ -4,11 +4,10 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { notApplied, RESTART_NEEDED } from '../config/reload.js';
 import { configWarnings } from '../config/warnings.js';
 import type { Config } from '../config/types.js';
-import { ApiKeyStore } from '../identity/apikey-store.js';
+import { ApiKeyStore, keyStorePath } from '../identity/apikey-store.js';
 import { createLogger } from '../observability/logger.js';
 import { createUpstream } from '../proxy/upstream.js';
 import { buildServer } from '../server.js';
-import { keyStorePath } from './apikey.js';
 import { configFrom, parse } from './usage.js';
 
 /** How long in-flight requests get to finish after SIGTERM. */

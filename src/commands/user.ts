@@ -6,10 +6,10 @@
  * was re-created at the IdP (a new `sub`), or the issuer's URL changed, the
  * operator releases the name and the next login binds it again.
  */
-import { ApiKeyStore } from '../identity/apikey-store.js';
+import { ApiKeyStore, keyStorePath } from '../identity/apikey-store.js';
 import type { UserRecord } from '../identity/types.js';
 import { GateError } from '../errors.js';
-import { auditCli, keyStorePath } from './apikey.js';
+import { auditCli } from './apikey.js';
 import { printable, terminalJson } from './terminal-text.js';
 import { configFrom, parse, required, UsageError } from './usage.js';
 

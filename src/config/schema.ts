@@ -52,7 +52,7 @@ const OpenIdProviderSchema = Type.Object(
     credentialsFile: Type.String(),
     scopes: Type.Optional(Strings),
     claimMapping: Type.Optional(ClaimMappingSchema),
-    // zot-gate's own: accept an `email` username without `email_verified: true` (sso/claims.ts)
+    // zot-gate's own: accept an `email` username without `email_verified: true` (identity/claims.ts)
     allowUnverifiedEmail: Type.Optional(Type.Boolean()),
   },
   strict,

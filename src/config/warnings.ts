@@ -31,7 +31,7 @@ export function configWarnings(config: Config): ConfigWarning[] {
 }
 
 /**
- * The `email` username: it needs `email_verified: true` (sso/claims.ts),
+ * The `email` username: it needs `email_verified: true` (identity/claims.ts),
  * which Authentik 2025.10 and later never send by default; and
  * `allowUnverifiedEmail` lets whoever can type in another's address act as
  * them (for a login, until that user's first sign-in binds the name).

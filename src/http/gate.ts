@@ -17,17 +17,17 @@ import { decideUploadSession } from '../policy/uploads.js';
 import { parseRequest } from '../registry/parse.js';
 import { requirementOf } from '../registry/requirements.js';
 import { scopeOf } from '../registry/scope.js';
-import { publicOrigin, serviceOf } from '../proxy/forwarded.js';
+import { isZotUi, publicOrigin, serviceOf } from './origin.js';
 import type { ParsedRequest, RegistryRoute, Requirement } from '../registry/types.js';
 import { catalogFailure, fetchCatalog, paginate } from '../proxy/catalog.js';
 import type { ManifestDelete } from '../proxy/manifest-delete.js';
 import type { ManifestGuardDeps, ManifestWrite } from '../proxy/manifest-guard.js';
 import type { UploadSessions } from '../proxy/upload-sessions.js';
 import { noteAuthFailure, noteDecision, noteIdentity, noteRegistry } from '../observability/observation.js';
-import { mgmtAnswer } from '../sso/mgmt.js';
+import { mgmtAnswer } from '../proxy/mgmt.js';
 import type { Sessions } from '../sso/sessions.js';
 import type { AuthThrottling } from './auth-throttling.js';
-import { isZotUi, sendOciError, type Challenge } from './oci-error.js';
+import { sendOciError, type Challenge } from './oci-error.js';
 import { CLIENT_FACING, credentialsRefused, refusal } from './refusal.js';
 
 export interface GateContext {

@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { noteError } from '../observability/observation.js';
+import { isZotUi } from './origin.js';
 
 export type OciErrorCode =
   | 'UNAUTHORIZED'
@@ -29,14 +30,6 @@ export interface OciError {
   readonly reason: string;
   /** more detail for the operator, merged into `detail` beside `reason` */
   readonly detail?: Readonly<Record<string, unknown>>;
-}
-
-/** zot's UI header: its requests must not get a challenge, or the browser shows a Basic prompt. */
-export const ZOT_UI_HEADER = 'x-zot-api-client';
-export const ZOT_UI_VALUE = 'zot-ui';
-
-export function isZotUi(request: FastifyRequest): boolean {
-  return request.headers[ZOT_UI_HEADER] === ZOT_UI_VALUE;
 }
 
 /** How a 401 tells the client to authenticate (RFC 7235; Docker token flow for `bearer`). */

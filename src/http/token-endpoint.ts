@@ -18,7 +18,7 @@ import { parseAuthorization } from '../identity/credentials.js';
 import type { GateTokens } from '../identity/gate-tokens.js';
 import { resolveIdentity, type ApiKeyVerifier, type TrustedJwtVerifier } from '../identity/resolve.js';
 import { noteAuthFailure, noteIdentity } from '../observability/observation.js';
-import { serviceOf } from '../proxy/forwarded.js';
+import { serviceOf } from './origin.js';
 import type { AuthThrottling } from './auth-throttling.js';
 import { sendOciError } from './oci-error.js';
 import { credentialsRefused } from './refusal.js';

@@ -19,8 +19,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LRUCache } from 'lru-cache';
+import type { Config } from '../config/types.js';
 import { GateError } from '../errors.js';
 import { checkKeyLabel } from '../policy/key-label.js';
 import { keyExpired } from '../policy/key-lifetime.js';
@@ -35,6 +36,11 @@ import type { ApiKeyRecord, UserBinding, UserRecord } from './types.js';
 
 /** The store's file name inside `dataDir`. */
 export const API_KEY_STORE_FILE = 'apikeys.json';
+
+/** The store file of the gate `config` describes: the gate, the CLI and the demo all open this one. */
+export function keyStorePath(config: Config): string {
+  return join(config.dataDir, API_KEY_STORE_FILE);
+}
 /** How stale a reader's view of the file may get. */
 export const RELOAD_INTERVAL_MS = 1_000;
 /** How often one key's `lastUsedAt` is written back. */

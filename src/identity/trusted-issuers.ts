@@ -10,7 +10,7 @@ import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { TrustedIssuer } from '../config/types.js';
 import { tokenAge, type TokenAgeRefusal } from '../policy/token-age.js';
-import { loginIdentity } from '../sso/claims.js';
+import { loginIdentity } from './claims.js';
 import type { Identity } from './types.js';
 
 /**
@@ -28,7 +28,7 @@ export type TrustedIssuerFailure =
   | 'expired-token'
   | 'missing-scope'
   | 'missing-claim'
-  /** the username is the `email` claim, and the token does not say it is verified (sso/claims.ts) */
+  /** the username is the `email` claim, and the token does not say it is verified (identity/claims.ts) */
   | 'email-unverified'
   /** the username breaks the username rule (policy/username.ts) */
   | 'username-invalid'

@@ -1,6 +1,5 @@
 /** The name and scheme the client used, for `X-Forwarded-*` and for recognising our own `Location`s. */
 import type { FastifyRequest } from 'fastify';
-import type { Config } from '../config/types.js';
 import type { ForwardedFor } from './headers.js';
 
 /** Caddy in front sets `X-Forwarded-Proto: https`; the Host it passes through is the client's. */
@@ -37,14 +36,4 @@ function clientIp(request: FastifyRequest): string {
   } catch {
     return '';
   }
-}
-
-/** The origin clients use: `externalUrl`, else what this request came in on. */
-export function publicOrigin(request: FastifyRequest, config: Config): string {
-  return config.externalUrl ?? clientOrigin(request);
-}
-
-/** The Docker token flow's `service`: the registry's host name, which gate tokens carry as their audience. */
-export function serviceOf(request: FastifyRequest, config: Config): string {
-  return new URL(publicOrigin(request, config)).host;
 }

@@ -6,7 +6,7 @@
  * the session's CSRF token. API keys count as for registry routes.
  */
 import type { FastifyRequest } from 'fastify';
-import { isZotUi } from '../http/oci-error.js';
+import { isZotUi } from '../http/origin.js';
 import { parseAuthorization } from '../identity/credentials.js';
 import { resolveIdentity, type AuthFailure, type ResolveDeps } from '../identity/resolve.js';
 import type { Identity } from '../identity/types.js';

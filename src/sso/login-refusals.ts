@@ -11,7 +11,7 @@ import type { OpenIdProvider } from '../config/types.js';
 import { loginIdentityRefused } from '../observability/account-events.js';
 import { noteAudit } from '../observability/observation.js';
 import type { Subject } from '../policy/subject-binding.js';
-import type { ClaimsRefusal } from './claims.js';
+import type { ClaimsRefusal } from '../identity/claims.js';
 import { esc, layout, sendPage } from './html.js';
 
 /** Why a login was refused for who it names, with what the page and the audit event say. */

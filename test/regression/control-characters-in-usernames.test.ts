@@ -20,7 +20,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyStorePath } from '../../src/commands/apikey.js';
+import { keyStorePath } from '../../src/identity/apikey-store.js';
 import { startIdp, type Idp } from '../harness/idp.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { cli } from '../support/cli.js';

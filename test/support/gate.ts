@@ -8,11 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import type { ConnectionBounds } from '../../src/http/connection-bounds.js';
-import { ApiKeyStore } from '../../src/identity/apikey-store.js';
+import { ApiKeyStore, keyStorePath } from '../../src/identity/apikey-store.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createUpstream } from '../../src/proxy/upstream.js';
 import { buildServer } from '../../src/server.js';
-import { keyStorePath } from '../../src/commands/apikey.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
 
 export interface GateUnderTest {

@@ -6,7 +6,7 @@
  * (distribution, or zot built without it) the gate answers a minimal one.
  */
 import type { Config } from '../config/types.js';
-import type { Upstream } from '../proxy/upstream.js';
+import type { Upstream } from './upstream.js';
 
 export interface MgmtAnswer {
   readonly status: number;

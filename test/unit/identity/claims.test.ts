@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loginIdentity, type ClaimRules } from '../../../src/sso/claims.js';
+import { loginIdentity, type ClaimRules } from '../../../src/identity/claims.js';
 
 const EMAIL: ClaimRules = { claimMapping: { username: 'email', groups: 'groups' }, allowUnverifiedEmail: false };
 const LENIENT: ClaimRules = { ...EMAIL, allowUnverifiedEmail: true };

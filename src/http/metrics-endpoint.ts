@@ -7,12 +7,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/types.js';
-import { authenticate, challengeFor, principalOf, type AuthDeps } from '../http/gate.js';
-import { sendOciError } from '../http/oci-error.js';
-import { refusal } from '../http/refusal.js';
+import { authenticate, challengeFor, principalOf, type AuthDeps } from './gate.js';
+import { sendOciError } from './oci-error.js';
+import { refusal } from './refusal.js';
 import { decideMetrics } from '../policy/access.js';
-import type { GateMetrics } from './metrics.js';
-import { noteDecision } from './observation.js';
+import type { GateMetrics } from '../observability/metrics.js';
+import { noteDecision } from '../observability/observation.js';
 
 export const METRICS_PATH = '/-/metrics';
 

@@ -1,0 +1,31 @@
+/**
+ * Who the gate is to its clients, and who is asking: the public origin that
+ * challenges, redirects, forms and tokens name, and whether a request comes
+ * from zot's UI.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Config } from '../config/types.js';
+import { clientOrigin } from '../proxy/forwarded.js';
+
+/** zot's UI header: its requests must not get a challenge, or the browser shows a Basic prompt. */
+export const ZOT_UI_HEADER = 'x-zot-api-client';
+export const ZOT_UI_VALUE = 'zot-ui';
+
+/**
+ * zot's UI sends this header on every call. A cross-site form or image cannot
+ * (a custom header needs a CORS preflight the gate never grants), so a browser
+ * session counts on registry routes and `/zot/auth/apikey` only with it.
+ */
+export function isZotUi(request: FastifyRequest): boolean {
+  return request.headers[ZOT_UI_HEADER] === ZOT_UI_VALUE;
+}
+
+/** The origin clients use: `externalUrl`, else what this request came in on. */
+export function publicOrigin(request: FastifyRequest, config: Config): string {
+  return config.externalUrl ?? clientOrigin(request);
+}
+
+/** The Docker token flow's `service`: the registry's host name, which gate tokens carry as their audience. */
+export function serviceOf(request: FastifyRequest, config: Config): string {
+  return new URL(publicOrigin(request, config)).host;
+}
