@@ -46,10 +46,6 @@ export async function guardManifestDelete(request: FastifyRequest, reply: Fastif
       noteDetail(request, { immutableTag: verdict.tag, ...(verdict.immutable ? { rule: `immutableTags[${verdict.immutable.index}]` } : {}) });
     }
     if (!verdict.allow) return sendOciError(request, reply, refusal(del.identity, { ...verdict, what: `delete in repository "${del.repository}"` }));
-    if (verdict.tag !== undefined) {
-      // The warning write-safety.test.ts and two regression tests assert, from before the audit module.
-      request.log.warn({ audit: 'immutable-delete', repository: del.repository, tag: verdict.tag, user: del.principal.name }, 'admin deletes an immutable tag');
-    }
     request.gateReason = verdict.decision.reason;
     return await relayToUpstream(request, reply, deps, 'DELETE', del.upstreamUrl);
   } finally {

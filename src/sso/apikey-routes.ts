@@ -10,11 +10,11 @@
  *   or someone else's (zot deletes within the caller's own keys only).
  *
  * Unlike zot, the gate enforces scopes, so who may create which key is
- * decided by `policy/key-grant.ts`, and a caller authenticated by a key sees
+ * decided by `decideKeyGrant` (policy/api-key.ts), and a caller authenticated by a key sees
  * and revokes only the keys within its own scopes (`scopesCover`); others
  * are as unknown to it as someone else's. A key made with a key names it as
  * its parent, and revoking a key revokes every key below it. Labels follow
- * `policy/key-label.ts`. Callers authenticate with an API key
+ * `checkKeyLabel`, the rule of the account form and the CLI. Callers authenticate with an API key
  * (Basic), or with the browser session plus zot's UI header (`sso/caller.ts`);
  * registry tokens and trusted JWTs are not resolved here, so they get a 401.
  * Responses carry `Cache-Control: no-store`: one of them holds a new key.
@@ -35,10 +35,7 @@ import { toZotApiKey } from '../identity/zot-shape.js';
 import { keyCreated, keyRevoked } from '../observability/account-events.js';
 import { noteAudit, noteAuthFailure, noteIdentity } from '../observability/observation.js';
 import { GateError } from '../errors.js';
-import { scopesCover } from '../policy/glob-cover.js';
-import { decideKeyGrant, type Granter, type KeyGrantReason, type KeyRequest } from '../policy/key-grant.js';
-import { checkKeyLabel } from '../policy/key-label.js';
-import { keyExpiry } from '../policy/key-lifetime.js';
+import { checkKeyLabel, decideKeyGrant, keyExpiry, scopesCover, type Granter, type KeyGrantReason, type KeyRequest } from '../policy/api-key.js';
 import { callerOf, viaZotUi, type Caller } from './caller.js';
 import type { Sessions } from './sessions.js';
 
@@ -156,8 +153,6 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
     const { key, record } = created;
     request.gateReason = 'apikey-created';
     noteAudit(request, keyCreated(user, caller.identity.method, record));
-    // The line test/integration/apikey-api.test.ts asserts, from before the audit module; the event above supersedes it.
-    request.log.info({ audit: 'apikey-create', user, keyId: record.id, via: caller.kind, scopes: record.scopes, expiresAt: record.expiresAt }, 'api key created');
     // zot embeds APIKeyDetails and appends `apiKey`: the same fields, in the same order.
     const body = { ...toZotApiKey(record, now, config.auth.apikeyMaxLifetimeMs, request.headers['user-agent'] ?? ''), apiKey: key };
     return noStore(reply, 201).send(JSON.stringify(body));
@@ -175,8 +170,6 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
     if (revoked.length > 0) {
       request.gateReason = 'apikey-revoked';
       noteAudit(request, keyRevoked(user, caller.identity.method, id, revoked.slice(1)));
-      // As for create: kept while test/integration/apikey-api.test.ts asserts it.
-      request.log.info({ audit: 'apikey-revoke', user, keyId: id, via: caller.kind }, 'api key revoked');
     }
     return noStore(reply, 200).send();
   });

@@ -149,8 +149,9 @@ describe('alice in a real browser', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/unauthorized|401/i);
 
-    const audit = gate.logs.filter((l) => typeof l.audit === 'string' && l.audit.startsWith('apikey-'));
-    expect(audit.map((l) => [l.audit, l.user, l.keyId === audit[0]?.keyId])).toEqual([['apikey-create', 'alice', true], ['apikey-revoke', 'alice', true]]);
+    const audit = gate.logs.filter((l) => l.audit === true && (l.event === 'key-create' || l.event === 'key-revoke'));
+    const keyIdOf = (l: (typeof audit)[number]) => (l.detail as { keyId?: string } | null)?.keyId;
+    expect(audit.map((l) => [l.event, l.identity, l.authMethod, keyIdOf(l) === keyIdOf(audit[0]!)])).toEqual([['key-create', 'alice', 'session', true], ['key-revoke', 'alice', 'session', true]]);
     expect(JSON.stringify(gate.logs)).not.toContain(key.slice(4));
   });
 
@@ -222,7 +223,7 @@ describe('alice in a real browser', () => {
     await Promise.all([page.waitForURL(`${gate.url}/-/account/logout`), page.click('button:has-text("Log out")')]);
     expect(await page.locator('h1').innerText()).toBe('You are signed out');
     expect((await browser.context.cookies(gate.url)).map((c) => c.name).filter((n) => n === 'session' || n === 'user')).toEqual([]);
-    expect(gate.logs.filter((l) => l.audit === 'logout').map((l) => l.user)).toEqual(['alice']);
+    expect(gate.logs.filter((l) => l.audit === true && l.event === 'logout').map((l) => l.identity)).toEqual(['alice']);
 
     const idpSignOut = page.locator('a', { hasText: 'Sign out of Test IdP too' });
     expect(new URL((await idpSignOut.getAttribute('href')) ?? '').origin).toBe(idp.issuer);

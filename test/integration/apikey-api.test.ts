@@ -311,10 +311,10 @@ describe('audit', () => {
   it('every create and revoke is one audit line with user and key id; no key is ever logged', async () => {
     const made = (await create(gate, asAlice(), { label: 'audited', scopes: ['x/**'], expirationDate: '' })).json<Details>();
     await api(gate, 'DELETE', asAlice(), { query: `?id=${made.uuid}` });
-    const lines = gate.logs.filter((line) => line.keyId === made.uuid && typeof line.audit === 'string');
-    expect(lines.map(({ audit, user, keyId, via, msg }) => ({ audit, user, keyId, via, msg }))).toEqual([
-      { audit: 'apikey-create', user: 'alice', keyId: made.uuid, via: 'apikey', msg: 'api key created' },
-      { audit: 'apikey-revoke', user: 'alice', keyId: made.uuid, via: 'apikey', msg: 'api key revoked' },
+    const lines = gate.logs.filter((line) => line.audit === true && (line.detail as { keyId?: string } | null)?.keyId === made.uuid);
+    expect(lines.map(({ event, identity, authMethod, detail, msg }) => ({ event, identity, authMethod, keyId: (detail as { keyId: string }).keyId, msg }))).toEqual([
+      { event: 'key-create', identity: 'alice', authMethod: 'apikey', keyId: made.uuid, msg: 'audit' },
+      { event: 'key-revoke', identity: 'alice', authMethod: 'apikey', keyId: made.uuid, msg: 'audit' },
     ]);
     const text = JSON.stringify(gate.logs);
     expect(text).not.toContain(made.apiKey);

@@ -311,9 +311,20 @@ describe('DELETE of a manifest an immutable tag points at', () => {
   });
 
   it("the admin's delete is in the audit log, and no one else's", () => {
-    const audits = stack.gate.logs.filter((line) => line['audit'] === 'immutable-delete');
-    expect(audits).toHaveLength(1);
-    expect(audits[0]).toMatchObject({ level: 'warn', audit: 'immutable-delete', repository: 'ws/del', tag: 'v1', user: 'admin', msg: 'admin deletes an immutable tag' });
+    const audits = stack.gate.logs.filter((line) => line['audit'] === true && line['event'] === 'delete' && (line['detail'] as { immutableTag?: string } | null)?.immutableTag !== undefined);
+    expect(audits).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        msg: 'audit',
+        identity: 'admin',
+        method: 'DELETE',
+        repository: 'ws/del',
+        reference: sha256(manifest(1)),
+        decision: 'allow',
+        status: 202,
+        detail: { immutableTag: 'v1', rule: 'immutableTags[0]' },
+      }),
+    ]);
   });
 });
 

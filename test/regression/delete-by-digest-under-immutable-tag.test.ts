@@ -71,7 +71,9 @@ describe('PROJQUAY-10504: DELETE of the digest an immutable tag points at', () =
   });
 
   it("the admin's delete of an immutable tag is audited, once", () => {
-    const audits = stack.gate.logs.filter((line) => line['audit'] === 'immutable-delete');
-    expect(audits).toEqual([expect.objectContaining({ level: 'warn', audit: 'immutable-delete', repository: 'rel/app', tag: 'v1.0', user: 'root' })]);
+    const audits = stack.gate.logs.filter((line) => line['audit'] === true && line['event'] === 'delete' && (line['detail'] as { immutableTag?: string } | null)?.immutableTag !== undefined);
+    expect(audits).toEqual([
+      expect.objectContaining({ identity: 'root', repository: 'rel/app', reference: stack.image.manifestDigest, decision: 'allow', status: 202, detail: { immutableTag: 'v1.0', rule: 'immutableTags[0]' } }),
+    ]);
   });
 });

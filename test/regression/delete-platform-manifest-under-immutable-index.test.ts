@@ -87,7 +87,9 @@ describe("DELETE of a platform manifest an immutable tag's index lists", () => {
   });
 
   it("the admin's delete under the immutable index is audited, once", () => {
-    const audits = stack.gate.logs.filter((line) => line['audit'] === 'immutable-delete');
-    expect(audits).toEqual([expect.objectContaining({ level: 'warn', audit: 'immutable-delete', repository: REPOSITORY, tag: 'v1', user: 'root' })]);
+    const audits = stack.gate.logs.filter((line) => line['audit'] === true && line['event'] === 'delete' && (line['detail'] as { immutableTag?: string } | null)?.immutableTag !== undefined);
+    expect(audits).toEqual([
+      expect.objectContaining({ identity: 'root', repository: REPOSITORY, reference: digests.C(), decision: 'allow', status: 202, detail: { immutableTag: 'v1', rule: 'immutableTags[0]' } }),
+    ]);
   });
 });
