@@ -7,14 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { AuditLog } from '../observability/audit.js';
 import { createLogger } from '../observability/logger.js';
-import { formatDuration, parseDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import { GateError } from '../errors.js';
 import { ApiKeyStore, keyStorePath } from '../identity/apikey-store.js';
 import { toZotApiKey } from '../identity/zot-shape.js';
-import { globProblem } from '../policy/glob.js';
-import { checkKeyLabel } from '../policy/key-label.js';
-import { keyExpiry } from '../policy/key-lifetime.js';
+import { checkKeyLabel, checkKeyScopes, keyExpiry, lifetimeExpiry } from '../policy/api-key.js';
 import { checkUsername } from '../policy/username.js';
 import { printable, terminalJson } from './terminal-text.js';
 import { configFrom, list, parse, required, UsageError } from './usage.js';
@@ -76,10 +73,8 @@ async function create(args: string[], out: Out): Promise<number> {
   const label = checkKeyLabel(typeof values.label === 'string' ? values.label : 'cli');
   if (!label.ok) throw new UsageError(`--label: ${label.problem}`);
   const scopes = (values.scope as string[] | undefined) ?? [];
-  for (const scope of scopes) {
-    const problem = globProblem(scope);
-    if (problem !== null) throw new UsageError(`--scope ${JSON.stringify(scope)} ${problem}`);
-  }
+  const checkedScopes = checkKeyScopes(scopes, null);
+  if (!checkedScopes.ok && checkedScopes.reason === 'scope-invalid') throw new UsageError(`--scope ${JSON.stringify(checkedScopes.scope)} ${checkedScopes.problem}`);
   const config = configFrom(values);
   const now = new Date();
   const expiresAt = expiry(typeof values.expires === 'string' ? values.expires : undefined, config.auth.apikeyMaxLifetimeMs, now);
@@ -98,13 +93,11 @@ async function create(args: string[], out: Out): Promise<number> {
 
 /** `--expires` bounded by `auth.apikey.maxLifetime`; without it, the maximum (or none). */
 function expiry(text: string | undefined, maxMs: number | null, now: Date): Date | null {
-  if (text === undefined) return maxMs === null ? null : new Date(now.getTime() + maxMs);
-  const ms = parseDuration(text);
-  if (ms === null || ms === 0) throw new UsageError(`--expires ${JSON.stringify(text)} is not a duration such as 30d or 12h`);
-  if (maxMs !== null && ms > maxMs) {
-    throw new GateError('APIKEY_LIFETIME', `--expires ${text} is longer than auth.apikey.maxLifetime (${formatDuration(maxMs)})`, { status: 400 });
-  }
-  return new Date(now.getTime() + ms);
+  const lifetime = lifetimeExpiry(text ?? null, maxMs, now);
+  if (lifetime.ok) return lifetime.expiresAt;
+  // a malformed value is a usage error (exit 2); one the configuration forbids is refused (exit 1)
+  if (lifetime.reason === 'expiration-malformed') throw new UsageError(`--expires ${lifetime.problem}`);
+  throw new GateError('APIKEY_LIFETIME', `--expires ${lifetime.problem}`, { status: 400 });
 }
 
 async function listKeys(args: string[], out: Out): Promise<number> {

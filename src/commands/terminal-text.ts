@@ -2,10 +2,10 @@
  * What the command line prints to an operator's terminal. Stored text (a
  * key's label, an owner's name from the IdP) may hold characters a terminal
  * acts on: escape sequences, newlines and tabs that draw fake rows, bidi
- * overrides. Each such character (policy/key-label.ts's set) is printed as an
+ * overrides. Each such character (policy/api-key.ts's set) is printed as an
  * escape instead, so the output shows what is stored and nothing else.
  */
-import { CONTROL_CHARACTERS } from '../policy/key-label.js';
+import { CONTROL_CHARACTERS } from '../policy/api-key.js';
 
 const EVERY_CONTROL = new RegExp(CONTROL_CHARACTERS.source, 'gu');
 

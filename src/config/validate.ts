@@ -6,7 +6,7 @@ import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { globProblem } from '../policy/glob.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '../policy/duration.js';
 import type { Problems } from './problems.js';
 import type { ConfigFile } from './schema.js';
 import type { ClaimMapping, Config } from './types.js';

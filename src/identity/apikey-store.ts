@@ -23,8 +23,7 @@ import { dirname, join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/types.js';
 import { GateError } from '../errors.js';
-import { checkKeyLabel } from '../policy/key-label.js';
-import { keyExpired } from '../policy/key-lifetime.js';
+import { checkKeyLabel, keyExpired } from '../policy/api-key.js';
 import { bindingDecision, type BindingDecision, type Subject } from '../policy/subject-binding.js';
 import { generateApiKey, hashApiKey, isApiKeyFormat } from './apikey.js';
 import { readStoreFile, unreadable, unwritable, type StoreData } from './apikey-file.js';
@@ -67,7 +66,7 @@ export interface NewApiKey {
 
 /** What every API key store does; one contract suite runs against each. */
 export interface KeyStore {
-  /** synchronous: it runs on every request carrying a key; expiry per `keyExpiry` (policy/key-lifetime.ts) */
+  /** synchronous: it runs on every request carrying a key; expiry per `keyExpiry` (policy/api-key.ts) */
   lookup(key: string, now: Date, maxLifetimeMs?: number | null): LookupResult;
   /** synchronous, like lookup: the key with this id as it is now (every use of a token minted from it asks) */
   keyById(id: string, now: Date, maxLifetimeMs: number | null): LookupResult;

@@ -4,7 +4,7 @@
  */
 import { decodeJwt } from 'jose';
 import type { Credentials } from './credentials.js';
-import { keyExpiry } from '../policy/key-lifetime.js';
+import { keyExpiry } from '../policy/api-key.js';
 import { GATE_ISSUER, type GateTokens } from './gate-tokens.js';
 import { ANONYMOUS, type ApiKeyRecord, type Identity } from './types.js';
 

@@ -1,5 +1,5 @@
 /** API keys in zot's own JSON shape (pkg/meta/types APIKeyDetails), so zot's UI and scripts read ours. */
-import { keyExpiry } from '../policy/key-lifetime.js';
+import { keyExpired, keyExpiry } from '../policy/api-key.js';
 import type { ApiKeyRecord } from './types.js';
 
 /** Go's zero time, which zot sends for "never". */
@@ -19,14 +19,14 @@ export interface ZotApiKeyDetails {
 
 /**
  * @param maxLifetimeMs `auth.apikey.maxLifetime`: a key made before it was set
- *   (or lowered) ends at `createdAt + maxLifetime`, and is shown so
+ *   (or lowered) ends sooner than its record says (`keyExpiry`), and is shown so
  */
 export function toZotApiKey(record: ApiKeyRecord, now: Date, maxLifetimeMs: number | null, creatorUa = ''): ZotApiKeyDetails {
   const end = keyExpiry(record, maxLifetimeMs);
   return {
     createdAt: record.createdAt,
     expirationDate: end === null ? ZERO_TIME : end.toISOString(),
-    isExpired: end !== null && end.getTime() <= now.getTime(),
+    isExpired: keyExpired(record, maxLifetimeMs, now),
     creatorUa,
     generatedBy: 'manual',
     lastUsed: record.lastUsedAt ?? ZERO_TIME,

@@ -7,7 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ThrottleScope } from '../policy/throttle.js';
-import { keyExpired } from '../policy/key-lifetime.js';
+import { keyExpired } from '../policy/api-key.js';
 import type { AuthMethod, ApiKeyRecord } from '../identity/types.js';
 import type { Action } from '../registry/types.js';
 import { processMetrics } from './process-metrics.js';

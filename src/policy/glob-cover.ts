@@ -1,5 +1,6 @@
 // Glob inclusion: does every repository name `inner` matches also match
-// `outer`? It decides which API keys a scoped key may see, revoke and mint.
+// `outer`? It decides which API keys a scoped key may see, revoke and mint
+// (policy/api-key.ts).
 //
 // The answer must hold for the matcher the gate really runs (glob.ts, which
 // follows doublestar's search and its quirks), so both patterns are turned
@@ -49,18 +50,6 @@ export function globCovers(outer: string, inner: string): boolean {
   const innerAutomaton = automaton(inner, false);
   if (outerAutomaton === null || innerAutomaton === null) return false;
   return included(innerAutomaton, outerAutomaton, alphabet(outer, inner));
-}
-
-/**
- * Whether the scopes `held` cover the scopes `other`: each of `other`'s globs
- * is covered by one of `held`'s. Empty means unscoped (every repository): an
- * unscoped `held` covers anything, an unscoped `other` only a `held` glob
- * that matches every name.
- */
-export function scopesCover(held: readonly string[], other: readonly string[]): boolean {
-  if (held.length === 0) return true;
-  if (other.length === 0) return held.some(globCoversEveryName);
-  return other.every((inner) => held.some((outer) => globCovers(outer, inner)));
 }
 
 /**

@@ -3,11 +3,11 @@
  * login (or in a trusted JWT), `zot-gate apikey create --user`. Usernames
  * are printed by the command line to an operator's terminal (`apikey list`,
  * `user list`) and written to logs, so, as for key labels
- * (policy/key-label.ts), none of the characters a terminal or a page would
+ * (policy/api-key.ts), none of the characters a terminal or a page would
  * act on rather than show. Unlike a label a username is not trimmed: it is
  * a name the policies match exactly, and the IdP's, not ours to change.
  */
-import { CONTROL_CHARACTERS } from './key-label.js';
+import { CONTROL_CHARACTERS } from './api-key.js';
 
 /** Longer than any email address (254) or IdP username in use; a bound on what is stored and printed. */
 export const MAX_USERNAME_LENGTH = 256;

@@ -5,7 +5,7 @@
  * Every user-controlled string goes through `esc`; a key's secret appears
  * only in the one-time `created` notice, never its hash.
  */
-import { formatDuration, parseDuration } from '../config/duration.js';
+import { formatDuration, parseDuration } from '../policy/duration.js';
 import type { ApiKeyRecord } from '../identity/types.js';
 import type { Capability } from '../policy/capabilities.js';
 import type { Action } from '../policy/types.js';

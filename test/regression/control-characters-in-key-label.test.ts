@@ -8,7 +8,7 @@
  *
  * and `zot-gate apikey list` printed them raw to the operator's terminal:
  * escape sequences that clear the screen or retitle the window, and newlines
- * and tabs that draw fake rows. Now one rule (policy/key-label.ts) checks
+ * and tabs that draw fake rows. Now one rule (checkKeyLabel, policy/api-key.ts) checks
  * every label, from the form, the API and `apikey create --label`; and the
  * command line never prints a control character raw: `apikey list` escapes
  * them in every field (for labels stored before the rule) and `--json`

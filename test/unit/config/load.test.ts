@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../../src/config/load.js';
 import { formatProblem } from '../../../src/config/problems.js';
-import { formatDuration, parseDuration } from '../../../src/config/duration.js';
+import { formatDuration, parseDuration } from '../../../src/policy/duration.js';
 
 const minimal = {
   upstream: { url: 'http://127.0.0.1:5051' },

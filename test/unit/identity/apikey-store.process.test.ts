@@ -16,7 +16,7 @@ import { API_KEY_STORE_FILE, ApiKeyStore } from '../../../src/identity/apikey-st
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
 const fixture = join(here, 'fixtures', 'apikey-child.mjs');
-const MODULES = ['errors.ts', 'policy/key-label.ts', 'policy/key-lifetime.ts', 'policy/subject-binding.ts', 'identity/types.ts', 'identity/apikey.ts', 'identity/atomic-file.ts', 'identity/file-lock.ts', 'identity/apikey-file.ts', 'identity/apikey-store.ts'];
+const MODULES = ['errors.ts', 'policy/api-key.ts', 'policy/duration.ts', 'policy/glob.ts', 'policy/glob-cover.ts', 'policy/rfc3339.ts', 'policy/subject-binding.ts', 'identity/types.ts', 'identity/apikey.ts', 'identity/atomic-file.ts', 'identity/file-lock.ts', 'identity/apikey-file.ts', 'identity/apikey-store.ts'];
 const run = promisify(execFile);
 
 let moduleDir: string;
