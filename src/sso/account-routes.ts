@@ -9,7 +9,6 @@
  * (the gate has none at the root) applies to these routes only.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import { storeFailure } from '../identity/apikey-file.js';
 import type { KeyStore } from '../identity/apikey-store.js';
@@ -18,9 +17,7 @@ import { keyCreated, keyRevoked, loggedOut } from '../observability/account-even
 import { noteAudit } from '../observability/observation.js';
 import { groupsOf, isAdmin } from '../policy/access.js';
 import { capabilities } from '../policy/capabilities.js';
-import { globProblem } from '../policy/glob.js';
-import { checkKeyLabel } from '../policy/key-label.js';
-import { keyExpiry } from '../policy/key-lifetime.js';
+import { checkKeyLabel, checkKeyScopes, keyExpiry, lifetimeExpiry, MAX_FORM_SCOPES } from '../policy/api-key.js';
 import { accountPage, expiryChoices, signedOutPage, type AccountView, type NewKeyForm } from './account-page.js';
 import { sameOriginForm } from '../policy/form-origin.js';
 import { callerOf } from './caller.js';
@@ -48,7 +45,6 @@ export interface NewKeyRequest {
 
 const ACCOUNT = '/-/account';
 const FORM_LIMIT = 64 * 1024;
-const MAX_SCOPES = 20;
 
 export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Promise<void> {
   // Only HTML forms post here: no JSON, no text, so no other body reaches these handlers.
@@ -179,30 +175,29 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
 }
 
 /**
- * Checks the create form: a label by the one rule (policy/key-label.ts), an expiry within `maxLifetimeMs` (`never` only without a
- * limit), and scopes as a comma-separated list of valid globs. Returns the
- * key to create, or the problem in words for the form.
+ * Checks the create form by the API-key rules (policy/api-key.ts): a label,
+ * a lifetime within `maxLifetimeMs` (`never` only without a limit), and scopes
+ * as a comma-separated list of valid globs. Returns the key to create, or the
+ * problem in words for the form.
  */
 export function readNewKey(form: NewKeyForm, maxLifetimeMs: number | null, now: Date): NewKeyRequest | string {
   const checked = checkKeyLabel(form.label);
   if (!checked.ok) return `Label: ${checked.problem}.`;
   const { label } = checked;
-  let expiresAt: Date | null = null;
-  if (form.expires !== 'never' || maxLifetimeMs !== null) {
-    const ms = parseDuration(form.expires);
-    if (ms === null || ms <= 0 || (maxLifetimeMs !== null && ms > maxLifetimeMs)) return 'Expires after: choose one of the offered lifetimes.';
-    expiresAt = new Date(now.getTime() + ms);
-  }
+  // `never` is the longest allowed only where nothing bounds it; under a bound it is no lifetime on offer
+  const lifetime = lifetimeExpiry(form.expires === 'never' && maxLifetimeMs === null ? null : form.expires, maxLifetimeMs, now);
+  if (!lifetime.ok) return 'Expires after: choose one of the offered lifetimes.';
   const scopes = [...new Set(form.scopes.split(',').map((scope) => scope.trim()).filter((scope) => scope !== ''))];
-  if (scopes.length > MAX_SCOPES) return `Repositories: at most ${MAX_SCOPES} patterns.`;
-  for (const scope of scopes) {
-    const problem = globProblem(scope);
-    if (problem !== null) return `Repositories: "${scope}" is not a valid pattern (${problem}).`;
+  const checkedScopes = checkKeyScopes(scopes, MAX_FORM_SCOPES);
+  if (!checkedScopes.ok) {
+    return checkedScopes.reason === 'scope-count'
+      ? `Repositories: ${checkedScopes.problem}.`
+      : `Repositories: "${checkedScopes.scope}" is not a valid pattern (${checkedScopes.problem}).`;
   }
-  return { label, expiresAt, scopes };
+  return { label, expiresAt: lifetime.expiresAt, scopes };
 }
 
-/** A key stops working at `createdAt + maxLifetime` even if it says later (policy/key-lifetime.ts): show that. */
+/** A key stops working at its `keyExpiry` (policy/api-key.ts) even if its record says later: show that. */
 function effectiveExpiry(record: ApiKeyRecord, maxLifetimeMs: number | null): ApiKeyRecord {
   const end = keyExpiry(record, maxLifetimeMs)?.toISOString() ?? null;
   return end === record.expiresAt ? record : { ...record, expiresAt: end };

@@ -10,11 +10,11 @@
  *   or someone else's (zot deletes within the caller's own keys only).
  *
  * Unlike zot, the gate enforces scopes, so who may create which key is
- * decided by `policy/key-grant.ts`, and a caller authenticated by a key sees
+ * decided by `decideKeyGrant` (policy/api-key.ts), and a caller authenticated by a key sees
  * and revokes only the keys within its own scopes (`scopesCover`); others
  * are as unknown to it as someone else's. A key made with a key names it as
  * its parent, and revoking a key revokes every key below it. Labels follow
- * `policy/key-label.ts`. Callers authenticate with an API key
+ * `checkKeyLabel`, the rule of the account form and the CLI. Callers authenticate with an API key
  * (Basic), or with the browser session plus zot's UI header (`sso/caller.ts`);
  * registry tokens and trusted JWTs are not resolved here, so they get a 401.
  * Responses carry `Cache-Control: no-store`: one of them holds a new key.
@@ -35,10 +35,7 @@ import { toZotApiKey } from '../identity/zot-shape.js';
 import { keyCreated, keyRevoked } from '../observability/account-events.js';
 import { noteAudit, noteAuthFailure, noteIdentity } from '../observability/observation.js';
 import { GateError } from '../errors.js';
-import { scopesCover } from '../policy/glob-cover.js';
-import { decideKeyGrant, type Granter, type KeyGrantReason, type KeyRequest } from '../policy/key-grant.js';
-import { checkKeyLabel } from '../policy/key-label.js';
-import { keyExpiry } from '../policy/key-lifetime.js';
+import { checkKeyLabel, decideKeyGrant, keyExpiry, scopesCover, type Granter, type KeyGrantReason, type KeyRequest } from '../policy/api-key.js';
 import { callerOf, viaZotUi, type Caller } from './caller.js';
 import type { Sessions } from './sessions.js';
 

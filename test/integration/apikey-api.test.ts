@@ -204,7 +204,7 @@ describe('POST: create', () => {
     ['a JSON array', 400, JSON_TYPE, '[]', ociBody('UNSUPPORTED', 'the body must be a JSON object: {"label", "scopes", "expirationDate"}', 'malformed-payload')],
     ['JSON null', 400, JSON_TYPE, 'null', ociBody('UNSUPPORTED', 'the body must be a JSON object: {"label", "scopes", "expirationDate"}', 'malformed-payload')],
     ['a numeric label', 400, JSON_TYPE, payload({ label: 5 }), ociBody('UNSUPPORTED', '"label" must be a string', 'malformed-payload')],
-    // the label rule of the account form and the CLI (policy/key-label.ts); zot itself takes any label
+    // the label rule of the account form and the CLI (checkKeyLabel, policy/api-key.ts); zot itself takes any label
     ['no label', 400, JSON_TYPE, payload({}), ociBody('UNSUPPORTED', 'label: give the key a name of 1 to 100 characters', 'label-invalid')],
     ['a null label', 400, JSON_TYPE, payload({ label: null }), ociBody('UNSUPPORTED', 'label: give the key a name of 1 to 100 characters', 'label-invalid')],
     ['a label of 101 characters', 400, JSON_TYPE, payload({ label: 'x'.repeat(101) }), ociBody('UNSUPPORTED', 'label: give the key a name of 1 to 100 characters', 'label-invalid')],
