@@ -9,6 +9,7 @@ import { DEFAULT_AUDIENCE, startIdp, type Idp } from '../harness/idp.js';
 import { pushLayout } from '../harness/skopeo.js';
 import { startGate } from '../support/gate.js';
 import { basic, ociError, send } from '../support/http.js';
+import { trustedIssuer } from '../support/issuer.js';
 import { useStack } from '../support/stack.js';
 
 let idp: Idp;
@@ -31,7 +32,7 @@ const stack = useStack(() => ({
   extra: {
     auth: {
       failDelay: 0,
-      trustedIssuers: [{ issuer: idp.issuer, audience: DEFAULT_AUDIENCE, claimMapping: { username: 'preferred_username', groups: 'groups' } }],
+      trustedIssuers: [trustedIssuer(idp.issuer, DEFAULT_AUDIENCE)],
     },
   },
   image: { seed: 'keyless', tag: '1' },

@@ -17,13 +17,12 @@
  * minted from a key is checked against the key's current state on every use:
  * revoked, expired (maxLifetime included) and its owner's current groups.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { SignJWT, decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { basic, ociError, send, type RawResponse } from '../support/http.js';
+import { startIssuer, type LocalIssuer } from '../support/issuer.js';
 
 const AUDIENCE = 'zot-gate-regression';
 const accessControl = {
@@ -32,39 +31,19 @@ const accessControl = {
 
 let registry: Registry;
 let gate: GateUnderTest;
-let issuer: { url: string; server: Server; sign: (claims: Record<string, unknown>, exp: number) => Promise<string> };
-
 /** A trusted issuer: a JWKS on 127.0.0.1 and a key to sign CI tokens with. */
-async function startIssuer(): Promise<typeof issuer> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid: 'ci', use: 'sig', alg: 'ES256' };
-  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const sign = (claims: Record<string, unknown>, exp: number) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'ci' }).setIssuer(url).setAudience(AUDIENCE).setIssuedAt().setExpirationTime(exp).sign(privateKey);
-  return { url, server, sign };
-}
+let issuer: LocalIssuer;
 
 beforeAll(async () => {
   registry = await startRegistry();
-  issuer = await startIssuer();
-  gate = await startGate({
-    upstream: registry.url,
-    accessControl,
-    extra: {
-      auth: {
-        failDelay: 0,
-        trustedIssuers: [{ issuer: issuer.url, audience: AUDIENCE, jwksUri: `${issuer.url}/jwks`, claimMapping: { username: 'preferred_username', groups: 'groups' } }],
-      },
-    },
-  });
+  issuer = await startIssuer(AUDIENCE);
+  gate = await startGate({ upstream: registry.url, accessControl, extra: { auth: { failDelay: 0, trustedIssuers: [issuer.entry()] } } });
 }, 60_000);
 
 afterAll(async () => {
   await gate?.stop();
   await registry?.stop();
-  await new Promise((resolve) => issuer?.server.close(resolve));
+  await issuer?.stop();
 });
 
 async function tokenFor(authorization: string): Promise<string> {
@@ -82,7 +61,7 @@ const invalid = { code: 'UNAUTHORIZED', message: 'invalid credentials', detail: 
 describe('a gate token is never valid past its source', () => {
   it('a token from a JWT that expires in 3 s expires with it', async () => {
     const jwtExp = Math.floor(Date.now() / 1000) + 3;
-    const jwt = await issuer.sign({ preferred_username: 'ci-robot', groups: ['artifact-workloads'] }, jwtExp);
+    const jwt = await issuer.sign({ preferred_username: 'ci-robot', groups: ['artifact-workloads'] }, { exp: jwtExp });
     const token = await tokenFor(basic('ci-robot', jwt));
     expect(decodeJwt(token).exp).toBeLessThanOrEqual(jwtExp);
     expect((await upload(token)).status).toBe(202);

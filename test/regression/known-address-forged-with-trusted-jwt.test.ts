@@ -25,6 +25,7 @@ import { DEFAULT_AUDIENCE, startIdp, type Idp } from '../harness/idp.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { basic, ociBody, send, type RawResponse } from '../support/http.js';
+import { trustedIssuer } from '../support/issuer.js';
 
 const accessControl = { repositories: { '**': { anonymousPolicy: ['read'], defaultPolicy: ['read'], policies: [{ groups: ['admins'], actions: ['read', 'create'] }] } } };
 // A small username budget, a large address one: the username lock is what is under test.
@@ -57,7 +58,7 @@ beforeAll(async () => {
       auth: {
         failDelay: 0,
         throttle,
-        trustedIssuers: [{ issuer: idp.issuer, audience: DEFAULT_AUDIENCE, claimMapping: { username: 'preferred_username', groups: 'groups' } }],
+        trustedIssuers: [trustedIssuer(idp.issuer, DEFAULT_AUDIENCE)],
       },
     },
   });

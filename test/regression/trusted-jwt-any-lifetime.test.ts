@@ -16,16 +16,14 @@
  * Real gate, real registry, tokens signed against a real JWKS on 127.0.0.1.
  */
 import { writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkConfigCommand } from '../../src/commands/check-config.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { ociBody, send, type RawResponse } from '../support/http.js';
+import { startIssuer, type LocalIssuer } from '../support/issuer.js';
 
 const AUDIENCE = 'zot-gate-regression';
 const HOUR = 3_600;
@@ -35,55 +33,30 @@ const accessControl = {
 };
 const INVALID = ociBody('UNAUTHORIZED', 'invalid credentials', 'invalid-credentials');
 
-interface Issuer {
-  readonly url: string;
-  readonly server: Server;
-  /** a CI token with these `iat` and `exp` (epoch seconds); `iat: null` leaves it out */
-  sign(times: { iat: number | null; exp: number }): Promise<string>;
-}
-
-/** A trusted issuer: a JWKS on 127.0.0.1 and the key its tokens are signed with. */
-async function startIssuer(): Promise<Issuer> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid: 'ci', use: 'sig', alg: 'ES256' };
-  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const sign = ({ iat, exp }: { iat: number | null; exp: number }) => {
-    const jwt = new SignJWT({ preferred_username: 'ci-robot', groups: ['artifact-workloads'] }).setProtectedHeader({ alg: 'ES256', kid: 'ci' }).setIssuer(url).setAudience(AUDIENCE).setExpirationTime(exp);
-    return (iat === null ? jwt : jwt.setIssuedAt(iat)).sign(privateKey);
-  };
-  return { url, server, sign };
-}
-
-const trustedEntry = (issuer: Issuer, extra: Record<string, unknown> = {}) => ({
-  issuer: issuer.url,
-  audience: AUDIENCE,
-  jwksUri: `${issuer.url}/jwks`,
-  claimMapping: { username: 'preferred_username', groups: 'groups' },
-  ...extra,
-});
-
 let registry: Registry;
-let issuer: Issuer;
+/** A trusted issuer: a JWKS on 127.0.0.1 and the key its tokens are signed with. */
+let issuer: LocalIssuer;
 let gate: GateUnderTest;
 
 const startWith = (extra: Record<string, unknown> = {}) =>
-  startGate({ upstream: registry.url, accessControl, extra: { auth: { failDelay: 0, throttle: { maxFailures: 0, usernameMaxFailures: 0 }, trustedIssuers: [trustedEntry(issuer, extra)] } } });
+  startGate({ upstream: registry.url, accessControl, extra: { auth: { failDelay: 0, throttle: { maxFailures: 0, usernameMaxFailures: 0 }, trustedIssuers: [issuer.entry(extra)] } } });
 
 beforeAll(async () => {
   registry = await startRegistry();
-  issuer = await startIssuer();
+  issuer = await startIssuer(AUDIENCE);
   gate = await startWith();
 }, 60_000);
 
 afterAll(async () => {
   await gate?.stop();
   await registry?.stop();
-  await new Promise((resolve) => issuer?.server.close(resolve));
+  await issuer?.stop();
 });
 
 const now = () => Math.floor(Date.now() / 1000);
+/** a CI token with these `iat` and `exp` (epoch seconds); `iat: null` leaves it out */
+const ciToken = (times: { iat: number | null; exp: number }): Promise<string> =>
+  issuer.sign({ preferred_username: 'ci-robot', groups: ['artifact-workloads'] }, times);
 const tags = (g: GateUnderTest, token: string): Promise<RawResponse> => send(g.url, { path: '/v2/team/app/tags/list', headers: { authorization: `Bearer ${token}` } });
 
 /** The token is refused as any bad credential is, and the log says which rule refused it. */
@@ -97,33 +70,33 @@ async function expectRefused(g: GateUnderTest, token: string, detail: string): P
 
 describe('a trusted JWT is accepted only within maxTokenAge of a believable iat', () => {
   it('a fresh token (iat now, exp in an hour) is accepted', async () => {
-    const response = await tags(gate, await issuer.sign({ iat: now(), exp: now() + HOUR }));
+    const response = await tags(gate, await ciToken({ iat: now(), exp: now() + HOUR }));
     // the repository does not exist: the registry's 404, so the token got through
     expect(response.status).toBe(404);
   });
 
   it('iat ten years ahead, exp a century out: 401', async () => {
-    await expectRefused(gate, await issuer.sign({ iat: now() + 10 * YEAR, exp: now() + 100 * YEAR }), 'token-issued-in-future');
+    await expectRefused(gate, await ciToken({ iat: now() + 10 * YEAR, exp: now() + 100 * YEAR }), 'token-issued-in-future');
   });
 
   it('iat two minutes ahead (beyond the 60 s clock tolerance): 401; 30 s ahead: accepted', async () => {
-    await expectRefused(gate, await issuer.sign({ iat: now() + 120, exp: now() + HOUR }), 'token-issued-in-future');
-    expect((await tags(gate, await issuer.sign({ iat: now() + 30, exp: now() + HOUR }))).status).toBe(404);
+    await expectRefused(gate, await ciToken({ iat: now() + 120, exp: now() + HOUR }), 'token-issued-in-future');
+    expect((await tags(gate, await ciToken({ iat: now() + 30, exp: now() + HOUR }))).status).toBe(404);
   });
 
   it('iat 25 hours ago with exp in the future: 401 under the default maxTokenAge (24h)', async () => {
-    await expectRefused(gate, await issuer.sign({ iat: now() - 25 * HOUR, exp: now() + HOUR }), 'token-too-old');
+    await expectRefused(gate, await ciToken({ iat: now() - 25 * HOUR, exp: now() + HOUR }), 'token-too-old');
   });
 
   it('a token without iat: 401 (its age cannot be known)', async () => {
-    await expectRefused(gate, await issuer.sign({ iat: null, exp: now() + HOUR }), 'token-without-iat');
+    await expectRefused(gate, await ciToken({ iat: null, exp: now() + HOUR }), 'token-without-iat');
   });
 
   it('with maxTokenAge "48h", the token issued 25 hours ago is accepted, one issued 49 hours ago is not', async () => {
     const longer = await startWith({ maxTokenAge: '48h' });
     try {
-      expect((await tags(longer, await issuer.sign({ iat: now() - 25 * HOUR, exp: now() + HOUR }))).status).toBe(404);
-      await expectRefused(longer, await issuer.sign({ iat: now() - 49 * HOUR, exp: now() + HOUR }), 'token-too-old');
+      expect((await tags(longer, await ciToken({ iat: now() - 25 * HOUR, exp: now() + HOUR }))).status).toBe(404);
+      await expectRefused(longer, await ciToken({ iat: now() - 49 * HOUR, exp: now() + HOUR }), 'token-too-old');
     } finally {
       await longer.stop();
     }
