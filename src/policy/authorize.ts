@@ -1,37 +1,30 @@
 /**
- * From what a request needs (registry/) to one verdict (policy/). Pure: the
- * only outside fact, whether a tag already exists, is passed in by the caller
- * who asked the upstream.
+ * From what a request needs (registry/) to one verdict (policy/). Pure. A
+ * manifest PUT is not decided here: what it needs depends on the state of its
+ * tags, which only its guard sees under a lock (policy/manifest-write.ts).
  */
 import type { RepositoryCheck, Requirement } from '../registry/types.js';
 import { decideAdmin, decideMetrics, decideReadAll, decideRepository } from './access.js';
 import type { AccessControl, Decision, Principal } from './types.js';
 
-/** The requirements that a policy decides (the others are answered by the gate itself). */
-export type DecidableRequirement = Extract<
-  Requirement,
-  { kind: 'repository' | 'tag-write' | 'metrics' | 'read-all' | 'admin' }
->;
+/** The requirements that the policy alone decides (the others are answered by the gate itself, or by the manifest guard). */
+export type DecidableRequirement = Extract<Requirement, { kind: 'repository' | 'metrics' | 'read-all' | 'admin' }>;
 
 export interface Verdict {
   readonly allow: boolean;
   /** the first denying decision, or the last allowing one */
   readonly decision: Decision;
-  /** the repository check that decided, for repository and tag-write requirements */
+  /** the repository check that decided, for repository requirements */
   readonly check?: RepositoryCheck;
-  /** the tag whose state made the check an `update`, for tag-write */
-  readonly tag?: string;
 }
 
 export interface AuthorizeInput {
   readonly ac: AccessControl;
   readonly principal: Principal;
   readonly requirement: DecidableRequirement;
-  /** for tag-write: the requirement's tags that already exist upstream */
-  readonly existingTags?: ReadonlySet<string>;
 }
 
-export function authorize({ ac, principal, requirement, existingTags }: AuthorizeInput): Verdict {
+export function authorize({ ac, principal, requirement }: AuthorizeInput): Verdict {
   switch (requirement.kind) {
     case 'metrics':
       return fromDecision(decideMetrics(ac, principal));
@@ -40,29 +33,16 @@ export function authorize({ ac, principal, requirement, existingTags }: Authoriz
     case 'admin':
       return fromDecision(decideAdmin(ac, principal, requirement.action));
     case 'repository':
-      return allOf(ac, principal, requirement.checks.map((check) => ({ check })));
-    case 'tag-write': {
-      // zot's manifestWriteAuthzChecks: each tag needs create when new and
-      // update when it exists (update alone suffices to move a tag).
-      const repository = requirement.repository;
-      const steps: Step[] = requirement.tags.map((tag) =>
-        existingTags?.has(tag) === true ? { check: { repository, action: 'update' }, tag } : { check: { repository, action: 'create' } },
-      );
-      return allOf(ac, principal, steps);
-    }
+      return allOf(ac, principal, requirement.checks);
   }
 }
 
-interface Step {
-  readonly check: RepositoryCheck;
-  readonly tag?: string;
-}
-
-function allOf(ac: AccessControl, principal: Principal, steps: readonly Step[]): Verdict {
+/** Every check must allow: the first denial decides, else the last allowance. */
+function allOf(ac: AccessControl, principal: Principal, checks: readonly RepositoryCheck[]): Verdict {
   let last: Verdict | undefined;
-  for (const step of steps) {
-    const decision = decideRepository(ac, principal, step.check.repository, step.check.action);
-    last = { allow: decision.allow, decision, check: step.check, ...(step.tag === undefined ? {} : { tag: step.tag }) };
+  for (const check of checks) {
+    const decision = decideRepository(ac, principal, check.repository, check.action);
+    last = { allow: decision.allow, decision, check };
     if (!decision.allow) return last;
   }
   if (last === undefined) throw new Error('authorize: a repository requirement with no checks');

@@ -4,9 +4,10 @@
  * made it. Pure: it returns the lines, the command prints them.
  */
 import type { Action } from '../registry/types.js';
-import { decideRepository, groupsOf, isAdmin, matchingPatterns, precedenceReason } from './access.js';
+import { decideRepository, groupsOf, matchingPatterns, precedenceReason } from './access.js';
 import { findImmutableRule, type ImmutableMatch } from './immutable.js';
 import { matchGlob } from './glob.js';
+import { decideManifestDelete, decideManifestPush, decideManifestWrite, type WriteVerdict } from './manifest-write.js';
 import type { AccessControl, Decision, ImmutableTagRule, Principal } from './types.js';
 
 export interface ExplainInput {
@@ -24,14 +25,15 @@ export interface Explanation {
 }
 
 /**
- * Explains a repository decision. With a tag, `immutableTags` are applied as
- * the gate applies them: an `update` of an immutable tag is denied
- * (`tag-immutable`), and so is a `delete` by anyone but an admin.
+ * Explains a repository decision. With a tag, the decision is the one the
+ * gate makes for a manifest written or deleted under that tag, by the same
+ * functions (manifest-write.ts): an `update` of an immutable tag is denied
+ * (`tag-immutable`), and so is a `delete` by anyone but an admin holding delete.
  */
 export function explain(input: ExplainInput): Explanation {
   const { ac, principal, repository, action, tag } = input;
   const immutable = tag === undefined ? null : findImmutableRule(input.immutableTags, repository, tag);
-  const decision = withImmutability(decideRepository(ac, principal, repository, action), immutable, input);
+  const decision = decide(input);
   const lines = [
     `decision: ${decision.allow ? 'allow' : 'deny'} (${decision.reason})`,
     `request: ${action} on ${JSON.stringify(repository)} by ${who(input)}`,
@@ -43,12 +45,30 @@ export function explain(input: ExplainInput): Explanation {
   return { decision, lines };
 }
 
-function withImmutability(decision: Decision, immutable: ImmutableMatch | null, input: ExplainInput): Decision {
-  if (immutable === null || !decision.allow) return decision;
-  const denied: Decision = { allow: false, reason: 'tag-immutable', rule: `immutableTags[${immutable.index}]` };
-  if (input.action === 'update') return denied;
-  if (input.action === 'delete' && !isAdmin(input.ac, input.principal)) return denied;
-  return decision;
+// Stand-ins for the manifest being pushed and the one the tag holds: `update` asks about moving the tag.
+const PUSHED = `sha256:${'1'.repeat(64)}`;
+const HELD = `sha256:${'2'.repeat(64)}`;
+
+/**
+ * `create` with a tag: a push that makes the tag; `update`: one that moves it
+ * to another manifest; `delete`: deleting it. Each as the manifest guards
+ * decide it, after the gate's push check. `read`, or no tag: the policy alone.
+ */
+function decide(input: ExplainInput): Decision {
+  const { ac, immutableTags, principal, repository, action, tag } = input;
+  if (tag === undefined || action === 'read') return decideRepository(ac, principal, repository, action);
+  let verdict: WriteVerdict;
+  if (action === 'delete') {
+    const frozenTags = findImmutableRule(immutableTags, repository, tag) === null ? [] : [tag];
+    verdict = decideManifestDelete({ ac, immutableTags, principal, repository, frozenTags });
+  } else {
+    const push = decideManifestPush(ac, principal, repository);
+    const holding = action === 'create' ? ({ kind: 'absent' } as const) : ({ kind: 'present', digest: HELD } as const);
+    verdict = push.allow ? decideManifestWrite({ ac, immutableTags, principal, repository, digest: PUSHED, tags: [{ tag, holding }] }) : push;
+  }
+  // the operator reads which rule froze the tag
+  const { decision, immutable } = verdict;
+  return decision.reason === 'tag-immutable' && immutable !== undefined ? { ...decision, rule: `immutableTags[${immutable.index}]` } : decision;
 }
 
 function who({ ac, principal }: ExplainInput): string {

@@ -7,7 +7,8 @@
  * - new                          → `create`
  * - exists, same digest as body  → `create` or `update` (an identical re-push is a no-op: CI retries must not fail)
  * - exists, other digest         → refused if an `immutableTags` rule matches, else `update`
- * A digest PUT naming no tag needs `create`.
+ * A digest PUT naming no tag needs `create`. Before any of this (before the
+ * body is read) `decideManifestPush` turns away whoever may do neither.
  */
 import { decideAdmin, decideRepository } from './access.js';
 import { findImmutableRule, type ImmutableMatch } from './immutable.js';
@@ -38,6 +39,19 @@ export interface WriteVerdict {
   readonly immutable?: ImmutableMatch;
   /** the tag already held this exact manifest */
   readonly identical?: boolean;
+}
+
+/**
+ * A manifest PUT before its body is read: whoever may neither create nor
+ * update in the repository can write no tag there and is refused at once,
+ * with `create`'s decision (what a new tag would need). Anyone else gets the
+ * full decision under the lock, `decideManifestWrite`.
+ */
+export function decideManifestPush(ac: AccessControl, principal: Principal, repository: string): WriteVerdict {
+  const create = decideRepository(ac, principal, repository, 'create');
+  if (create.allow) return verdict({ repository }, 'create', create);
+  const update = decideRepository(ac, principal, repository, 'update');
+  return update.allow ? verdict({ repository }, 'update', update) : verdict({ repository }, 'create', create);
 }
 
 export function decideManifestWrite(input: ManifestWriteInput): WriteVerdict {

@@ -10,20 +10,9 @@ const ac: AccessControl = {
 };
 const anonymous: Principal = { name: null, groups: [] };
 const ci: Principal = { name: 'ci', groups: ['ci'] };
-const ops: Principal = { name: 'op', groups: ['ops'] };
 
-describe('authorize: tag-write needs create per new tag and update per existing tag (zot manifestWriteAuthzChecks)', () => {
-  it.each([
-    ['ci, new tag', ci, 'app', ['v1'], [], { allow: true, action: 'create' }],
-    ['ci, existing tag', ci, 'app', ['latest'], ['latest'], { allow: false, action: 'update', tag: 'latest' }],
-    ['ci, digest PUT with a new and an existing tag', ci, 'app', ['new', 'latest'], ['latest'], { allow: false, action: 'update', tag: 'latest' }],
-    ['op may move an existing tag with update alone', ops, 'ops/x', ['latest'], ['latest'], { allow: true, action: 'update', tag: 'latest' }],
-    ['op may not create a new tag', ops, 'ops/x', ['v2'], [], { allow: false, action: 'create' }],
-  ] as const)('%s', (_name, principal, repository, tags, existing, expected) => {
-    const verdict = authorize({ ac, principal, requirement: { kind: 'tag-write', repository, tags }, existingTags: new Set(existing) });
-    expect({ allow: verdict.allow, action: verdict.check?.action, ...(verdict.tag ? { tag: verdict.tag } : {}) }).toEqual(expected);
-  });
-
+// A manifest write (create per new tag, update per moved one) is decided by policy/manifest-write.ts.
+describe('authorize', () => {
   it('every check of a repository requirement must allow; the first denial decides', () => {
     const verdict = authorize({
       ac,

@@ -70,6 +70,14 @@ describe('explain', () => {
       'rule: repositories["blumeops/**"].policies[0].groups: artifact-workloads',
       'immutable: no immutableTags rule matches tag "latest"',
     ]],
+    // as the gate answers the push: the frozen tag decides before the missing update grant
+    ['update of an immutable tag by a caller without update', request(alice, 'library/alpine', 'update', 'stable'), [
+      'decision: deny (tag-immutable)',
+      'request: update on "library/alpine" by alice (groups: artifact-workloads)',
+      'pattern: "**" (longest of 2 matching: "**", "")',
+      'rule: immutableTags[1]',
+      'immutable: immutableTags[1] repositories ["**"] tags ["stable*"] except ["stable-rc*"] — existing tag cannot be overwritten (re-pushing the same digest is accepted)',
+    ]],
     ['an except glob', request(alice, 'library/alpine', 'create', 'stable-rc1'), [
       'decision: allow (group-policy)',
       'request: create on "library/alpine" by alice (groups: artifact-workloads)',

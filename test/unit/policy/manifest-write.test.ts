@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideManifestDelete, decideManifestWrite, type TagHolding, type WriteVerdict } from '../../../src/policy/manifest-write.js';
+import { decideManifestDelete, decideManifestPush, decideManifestWrite, type TagHolding, type WriteVerdict } from '../../../src/policy/manifest-write.js';
 import type { AccessControl, Decision, ImmutableTagRule, Principal } from '../../../src/policy/types.js';
 
 const ac: AccessControl = {
@@ -113,6 +113,17 @@ describe('decideManifestWrite: per tag, create if new or identical, update if mo
   it('without immutableTags rules, an update holder moves any tag', () => {
     const verdict = decideManifestWrite({ ac, immutableTags: [], principal: updater, repository: 'app', digest: BODY, tags: [{ tag: 'v1', holding: other }] });
     expect(verdict).toEqual({ allow: true, action: 'update', repository: 'app', tag: 'v1', decision: grant('updaters', 1) });
+  });
+});
+
+describe('decideManifestPush: before the body, create or update is needed', () => {
+  it.each<[string, Principal, WriteVerdict]>([
+    ['create', creator, { allow: true, action: 'create', repository: 'app', decision: grant('creators', 0) }],
+    ['update alone', mover, { allow: true, action: 'update', repository: 'app', decision: grant('movers', 2) }],
+    ['neither: create\'s denial', deleter, { allow: false, action: 'create', repository: 'app', decision: notGranted }],
+    ['an admin', admin, { allow: true, action: 'create', repository: 'app', decision: byAdmin }],
+  ])('%s', (_name, principal, expected) => {
+    expect(decideManifestPush(ac, principal, 'app')).toEqual(expected);
   });
 });
 
