@@ -9,7 +9,8 @@ import type { Config } from './config/types.js';
 import { AuthThrottling } from './http/auth-throttling.js';
 import { bodyDeadline } from './http/body-deadline.js';
 import { CONNECTION_BOUNDS, serverTimeouts, type ConnectionBounds } from './http/connection-bounds.js';
-import { gateHook } from './http/gate.js';
+import { registryAdmission } from './http/admission.js';
+import type { AuthDeps } from './http/authenticate.js';
 import { healthRoutes } from './http/health.js';
 import { sendOciError } from './http/oci-error.js';
 import cookie from '@fastify/cookie';
@@ -154,23 +155,18 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   healthRoutes(app, upstream, providers);
   // One throttle for every place that checks credentials (login callbacks too): failures count across them.
   const throttle = new AuthThrottling(metrics, now);
-  loginRoutes(app, { config: () => current, providers, sessions, recordLogin: (user, groups, subject) => deps.apiKeys.recordLogin(user, groups, subject), throttle, now });
-  await app.register(accountPlugin, { config: () => current, providers, sessions, keys: deps.apiKeys, now });
-  await app.register(apikeyRoutes, { config: () => current, apiKeys: deps.apiKeys, sessions, now, throttle });
-
-  const gateTokens = await GateTokens.open(config.dataDir);
   // Built once: trusted issuers (and their key caches) change with a restart, not a SIGHUP.
   const trusted = deps.trusted ?? (config.auth.trustedIssuers.length > 0 ? new TrustedIssuers(config.auth.trustedIssuers) : undefined);
-  tokenEndpoint(app, { config: () => current, apiKeys: deps.apiKeys, gateTokens, now, throttle, ...(trusted ? { trusted } : {}) });
+  // What every route that accepts credentials authenticates with (http/authenticate.ts).
+  const auth: AuthDeps = { apiKeys: deps.apiKeys, gateTokens: await GateTokens.open(config.dataDir), sessions, now, throttle, ...(trusted ? { trusted } : {}) };
+  loginRoutes(app, { config: () => current, providers, sessions, recordLogin: (user, groups, subject) => deps.apiKeys.recordLogin(user, groups, subject), throttle, now });
+  await app.register(accountPlugin, { config: () => current, providers, sessions, keys: deps.apiKeys, now });
+  await app.register(apikeyRoutes, { config: () => current, apiKeys: deps.apiKeys, now, auth });
+  tokenEndpoint(app, { config: () => current, auth });
+  metricsEndpoint(app, { config: () => current, metrics, auth });
 
-  metricsEndpoint(app, { config: () => current, metrics, apiKeys: deps.apiKeys, gateTokens, sessions, now, throttle, ...(trusted ? { trusted } : {}) });
-
-  const shared = { config: () => current, upstream, locks: new TagLocks(), uploads: new UploadSessions(), sessions };
-  await app.register(forwardPlugin, {
-    ...shared,
-    metrics,
-    onRequest: gateHook({ ...shared, apiKeys: deps.apiKeys, gateTokens, now, throttle, ...(trusted ? { trusted } : {}) }),
-  });
+  const shared = { config: () => current, upstream, locks: new TagLocks(), uploads: new UploadSessions() };
+  await app.register(forwardPlugin, { ...shared, metrics, onRequest: registryAdmission({ ...shared, auth }) });
 
   app.decorate('reloadConfig', (next: Config) => {
     current = next;

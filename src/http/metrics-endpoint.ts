@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/types.js';
-import { authenticate, challengeFor, principalOf, type AuthDeps } from './gate.js';
+import { authenticate, challengeFor, principalOf, REGISTRY_AUTH, type AuthDeps } from './authenticate.js';
 import { sendOciError } from './oci-error.js';
 import { refusal } from './refusal.js';
 import { decideMetrics } from '../policy/access.js';
@@ -16,8 +16,9 @@ import { noteDecision } from '../observability/observation.js';
 
 export const METRICS_PATH = '/-/metrics';
 
-export interface MetricsEndpointDeps extends AuthDeps {
+export interface MetricsEndpointDeps {
   readonly config: () => Config;
+  readonly auth: AuthDeps;
   readonly metrics: GateMetrics;
 }
 
@@ -25,8 +26,9 @@ export function metricsEndpoint(app: FastifyInstance, deps: MetricsEndpointDeps)
   app.get(METRICS_PATH, async (request, reply) => {
     const config = deps.config();
     const challenge = () => challengeFor(request, config);
-    const identity = await authenticate(request, reply, deps, config, challenge);
-    if (identity === null) return reply;
+    const authenticated = await authenticate(request, reply, deps.auth, config, REGISTRY_AUTH, challenge);
+    if (authenticated === null) return reply;
+    const { identity } = authenticated;
     const decision = decideMetrics(config.accessControl, principalOf(identity));
     noteDecision(request, 'read', decision);
     if (!decision.allow) return sendOciError(request, reply, refusal(identity, { decision, what: 'read metrics' }), challenge());

@@ -20,8 +20,8 @@ import { capabilities } from '../policy/capabilities.js';
 import { checkKeyLabel, checkKeyScopes, keyExpiry, lifetimeExpiry, MAX_FORM_SCOPES } from '../policy/api-key.js';
 import { accountPage, expiryChoices, signedOutPage, type AccountView, type NewKeyForm } from './account-page.js';
 import { sameOriginForm } from '../policy/form-origin.js';
-import { callerOf } from './caller.js';
 import { messagePage, sendPage } from './html.js';
+import { browserSession } from '../http/authenticate.js';
 import { publicOrigin } from '../http/origin.js';
 import { endSessionUrl } from './login-routes.js';
 import type { OidcClient } from './oidc-client.js';
@@ -52,24 +52,15 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_request, body, done) => {
     done(null, new URLSearchParams(body as string));
   });
-  const callerDeps = {
-    sessions: deps.sessions,
-    apiKeys: deps.keys,
-    now: deps.now,
-    get maxKeyLifetimeMs() {
-      return deps.config().auth.apikeyMaxLifetimeMs;
-    },
-  };
-
   app.get(ACCOUNT, async (request, reply) => {
     const first = deps.config().auth.openid?.providers[0];
     if (first === undefined) {
       return page(reply, 404, messagePage('Sign-in is not set up', 'This registry has no OpenID provider configured, so nobody can sign in here. API keys are managed with the zot-gate apikey command.'));
     }
     // A GET may use the session: SameSite=Lax keeps it off cross-site subrequests, and a read changes nothing.
-    let caller;
+    let session: Session | null;
     try {
-      caller = await callerOf(request, callerDeps, () => true);
+      session = await browserSession(request, deps.sessions);
     } catch (error) {
       // The session cannot be checked (sessions.ts read): say so. Sending the browser to sign in would bring it back here, in a loop.
       const failure = sessionFailure(error);
@@ -77,10 +68,10 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
       request.log.error({ problem: (error as Error).message }, 'session not checked');
       return page(reply.header('retry-after', '60'), 503, messagePage('Your account cannot be shown right now', `Your session cannot be checked because ${failure.problem}. Try again later.`, { href: ACCOUNT, label: 'Try again' }));
     }
-    if (caller.kind !== 'session') {
+    if (session === null) {
       return reply.redirect(`/zot/auth/login?provider=${encodeURIComponent(first.id)}&callback_ui=${encodeURIComponent(ACCOUNT)}`, 302);
     }
-    return page(reply, 200, await render(request, caller.session, {}));
+    return page(reply, 200, await render(request, session, {}));
   });
 
   app.post(`${ACCOUNT}/keys`, async (request, reply) => {
@@ -137,19 +128,19 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
 
   /** The session behind a form post, or null once a refusal page has been sent. */
   async function formSession(request: FastifyRequest, reply: FastifyReply): Promise<Session | null> {
-    const caller = await callerOf(request, callerDeps, () => true);
-    if (caller.kind !== 'session') {
+    const session = await browserSession(request, deps.sessions);
+    if (session === null) {
       page(reply, 403, messagePage('Your session has ended', 'Sign in again; nothing was changed.', { href: ACCOUNT, label: 'Sign in' }));
       return null;
     }
-    const form = { origin: request.headers.origin, expectedOrigin: publicOrigin(request, deps.config()), token: formOf(request).get('csrf'), sessionToken: caller.session.csrf };
+    const form = { origin: request.headers.origin, expectedOrigin: publicOrigin(request, deps.config()), token: formOf(request).get('csrf'), sessionToken: session.csrf };
     if (!sameOriginForm(form)) {
-      request.log.warn({ user: caller.session.user, origin: request.headers.origin ?? null }, 'account form refused: foreign origin or bad csrf token');
-      noteAudit(request, { event: 'refusal', identity: caller.session.user, authMethod: 'session', decision: 'deny', reason: 'foreign-form' });
+      request.log.warn({ user: session.user, origin: request.headers.origin ?? null }, 'account form refused: foreign origin or bad csrf token');
+      noteAudit(request, { event: 'refusal', identity: session.user, authMethod: 'session', decision: 'deny', reason: 'foreign-form' });
       page(reply, 403, messagePage('Form refused', 'This form did not come from your account page, or it is out of date. Nothing was changed.', { href: ACCOUNT, label: 'Back to your account' }));
       return null;
     }
-    return caller.session;
+    return session;
   }
 
   async function render(request: FastifyRequest, session: Session, extra: Pick<AccountView, 'created' | 'refused'>): Promise<string> {

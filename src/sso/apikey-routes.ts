@@ -15,29 +15,26 @@
  * are as unknown to it as someone else's. A key made with a key names it as
  * its parent, and revoking a key revokes every key below it. Labels follow
  * `checkKeyLabel`, the rule of the account form and the CLI. Callers authenticate with an API key
- * (Basic), or with the browser session plus zot's UI header (`sso/caller.ts`);
- * registry tokens and trusted JWTs are not resolved here, so they get a 401.
+ * (Basic), or with the browser session plus zot's UI header (http/authenticate.ts,
+ * `KEY_MANAGEMENT_AUTH`); registry tokens and trusted JWTs are not resolved
+ * here, so they get a 401.
  * Responses carry `Cache-Control: no-store`: one of them holds a new key.
  * Authentication runs in `onRequest`, before the body is read, as zot's
  * middleware does: strangers learn nothing about body limits. Failed
- * credentials are throttled as everywhere (http/auth-throttling.ts).
+ * credentials are throttled as everywhere.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
-import type { AuthThrottling } from '../http/auth-throttling.js';
+import { authenticate, basicChallenge, KEY_MANAGEMENT_AUTH, type AuthDeps } from '../http/authenticate.js';
 import { sendOciError, type OciError } from '../http/oci-error.js';
-import { credentialsRefused } from '../http/refusal.js';
 import { storeFailure } from '../identity/apikey-file.js';
 import type { KeyStore } from '../identity/apikey-store.js';
-import { parseAuthorization } from '../identity/credentials.js';
-import { ANONYMOUS, type ApiKeyRecord } from '../identity/types.js';
+import type { ApiKeyRecord, Identity } from '../identity/types.js';
 import { toZotApiKey } from '../identity/zot-shape.js';
 import { keyCreated, keyRevoked } from '../observability/account-events.js';
-import { noteAudit, noteAuthFailure, noteIdentity } from '../observability/observation.js';
+import { noteAudit } from '../observability/observation.js';
 import { GateError } from '../errors.js';
 import { checkKeyLabel, decideKeyGrant, keyExpiry, scopesCover, type Granter, type KeyGrantReason, type KeyRequest } from '../policy/api-key.js';
-import { callerOf, viaZotUi, type Caller } from './caller.js';
-import type { Sessions } from './sessions.js';
 
 /** zot's `constants.APIKeyPath`. */
 export const APIKEY_PATH = '/zot/auth/apikey';
@@ -47,12 +44,15 @@ export const MAX_APIKEY_BODY_SIZE = 8 * 1024;
 export interface ApiKeyRouteOptions {
   readonly config: () => Config;
   readonly apiKeys: KeyStore;
-  readonly sessions: Sessions;
   readonly now: () => Date;
-  readonly throttle: AuthThrottling;
+  readonly auth: AuthDeps;
 }
 
-type UserCaller = Extract<Caller, { kind: 'session' | 'apikey' }>;
+/** Who manages keys: a browser session (from zot's UI) or an API key. */
+interface UserCaller {
+  readonly kind: 'session' | 'apikey';
+  readonly identity: Identity & { kind: 'user' };
+}
 
 /** zot's `APIKeyPayload`, checked. */
 interface Payload extends KeyRequest {
@@ -80,29 +80,16 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
 
   app.addHook('onRequest', async (request, reply) => {
     const config = options.config();
-    const deps = { ...options, maxKeyLifetimeMs: config.auth.apikeyMaxLifetimeMs };
-    // Throttling keys on the same header callerOf reads: a locked client is refused before it is checked.
-    const credentials = parseAuthorization(request.raw.rawHeaders);
-    const locked = options.throttle.refuseLocked(request, reply, credentials);
-    if (locked !== null) return locked;
-    const caller = await callerOf(request, deps, viaZotUi);
-    if (caller.kind === 'refused') noteAuthFailure(request, caller.reason);
-    else noteIdentity(request, caller.kind === 'anonymous' ? ANONYMOUS : caller.identity);
-    if (caller.kind === 'session' || caller.kind === 'apikey') {
-      if (caller.kind === 'apikey') options.throttle.succeeded(request, credentials, caller.identity);
-      callers.set(request, caller);
-      return;
-    }
     // Basic, as zot's API-key routes answer: these endpoints are not part of the token flow.
-    const challenge = { kind: 'basic', realm: config.auth.realm } as const;
-    if (caller.kind === 'anonymous') {
-      return sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message: 'authentication required to manage API keys', reason: 'authentication-required' }, challenge);
+    const challenge = () => basicChallenge(config);
+    const authenticated = await authenticate(request, reply, options.auth, config, KEY_MANAGEMENT_AUTH, challenge);
+    if (authenticated === null) return reply;
+    const { identity } = authenticated;
+    if (identity.kind === 'anonymous') {
+      return sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message: 'authentication required to manage API keys', reason: 'authentication-required' }, challenge());
     }
-    request.log.info({ authFailure: caller.reason }, 'authentication failed');
-    // zot's failDelay, growing with repeated failures, or a lock: on failures only.
-    const throttled = await options.throttle.failed(request, reply, credentials, caller.reason, config);
-    if (throttled !== null) return throttled;
-    return sendOciError(request, reply, credentialsRefused(caller.reason), challenge);
+    callers.set(request, { kind: identity.method === 'session' ? 'session' : 'apikey', identity });
+    return undefined;
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
