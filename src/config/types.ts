@@ -1,4 +1,5 @@
 /** The configuration as the running gate uses it: validated, defaults applied, frozen. */
+import type { ThrottleSettings } from '../policy/throttle.js';
 import type { AccessControl, ImmutableTagRule } from '../policy/types.js';
 
 export interface ClaimMapping {
@@ -46,19 +47,8 @@ export interface Config {
     /** `bearer` (the Docker token flow, default) or `basic` (zot's plain challenge) */
     readonly challenge: 'bearer' | 'basic';
     readonly failDelayMs: number;
-    /** failed-authentication throttling (identity/auth-throttle.ts) */
-    readonly throttle: {
-      readonly windowMs: number;
-      /** failures in the window that wait failDelay alone; each later one waits twice the one before */
-      readonly delayAfter: number;
-      /** failures from one client address in the window that lock it; 0 = never */
-      readonly maxFailures: number;
-      /** failures for one username, from addresses it never authenticated from, that lock it; 0 = never */
-      readonly usernameMaxFailures: number;
-      /** the first lock; an address's repeated locks double, up to maxLockForMs; a username's do not grow */
-      readonly lockForMs: number;
-      readonly maxLockForMs: number;
-    };
+    /** failed-authentication throttling (policy/throttle.ts) */
+    readonly throttle: ThrottleSettings;
     readonly apikeyMaxLifetimeMs: number | null;
     readonly sessionMaxAgeMs: number;
     readonly openid: {

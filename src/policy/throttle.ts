@@ -9,8 +9,6 @@
  * twice as long for each lock that starts within a window of the previous
  * one's end, up to `maxLockForMs`.
  */
-import type { Config } from '../config/types.js';
-
 export type ThrottleScope = 'address' | 'username';
 
 export interface ScopeLimits {
@@ -94,8 +92,22 @@ export function usernameLockChecksFirst(secret: SecretKind): boolean {
   return secret === 'password';
 }
 
+/** `auth.throttle` as the loaded config holds it (config/types.ts). */
+export interface ThrottleSettings {
+  readonly windowMs: number;
+  /** failures in the window that wait failDelay alone; each later one waits twice the one before */
+  readonly delayAfter: number;
+  /** failures from one client address in the window that lock it; 0 = never */
+  readonly maxFailures: number;
+  /** failures for one username, from addresses it never authenticated from, that lock it; 0 = never */
+  readonly usernameMaxFailures: number;
+  /** the first lock; an address's repeated locks double, up to maxLockForMs; a username's do not grow */
+  readonly lockForMs: number;
+  readonly maxLockForMs: number;
+}
+
 /** The limits the config sets now (a SIGHUP may change them; what was counted stays). */
-export function throttleLimits(auth: Pick<Config['auth'], 'throttle' | 'failDelayMs'>): ThrottleLimits {
+export function throttleLimits(auth: { readonly throttle: ThrottleSettings; readonly failDelayMs: number }): ThrottleLimits {
   const t = auth.throttle;
   return {
     windowMs: t.windowMs,
