@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { banner, type BannerFacts } from './demo/banner.js';
 import { logTail, type Daemon } from './demo/daemon.js';
-import { createCiKey, startGate } from './demo/gate.js';
+import { createCiKey, startDemoGate } from './demo/gate.js';
 import { startIdp } from './demo/idp.js';
 import { writeDemoImage } from './demo/image.js';
 import { portOrFree } from './demo/ports.js';
@@ -69,7 +69,7 @@ async function start(env: NodeJS.ProcessEnv, teardown: Teardown, watch: (daemon:
   const idp = await startIdp(workDir, await portOrFree(options.idpPort), IDP_SERVER, started);
   const imageDir = join(workDir, 'image');
   await writeDemoImage(imageDir);
-  const gate = await startGate({
+  const gate = await startDemoGate({
     workDir,
     port: await portOrFree(options.gatePort),
     upstream: registry.url,

@@ -1,13 +1,11 @@
-/** `zot-gate serve`: load, build, listen; close gracefully on SIGTERM, re-read the config on SIGHUP. */
+/** `zot-gate serve`: load, start (start.ts), close gracefully on SIGTERM, re-read the config on SIGHUP. */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { notApplied, RESTART_NEEDED } from '../config/reload.js';
 import { configWarnings } from '../config/warnings.js';
 import type { Config } from '../config/types.js';
-import { ApiKeyStore, keyStorePath } from '../identity/apikey-store.js';
 import { createLogger } from '../observability/logger.js';
-import { createUpstream } from '../proxy/upstream.js';
-import { buildServer } from '../server.js';
+import { startGate } from '../start.js';
 import { configFrom, parse } from './usage.js';
 
 /** How long in-flight requests get to finish after SIGTERM. */
@@ -17,41 +15,19 @@ export async function serveCommand(args: string[]): Promise<number> {
   const config = configFrom(parse(args, {}));
   const logger = createLogger(config.log.level);
   for (const { subject, text } of configWarnings(config)) logger.warn({ subject, warning: text }, 'config warning');
-  const file = keyStorePath(config);
-  // Throws, naming the file and the problem, rather than start with an empty store over a bad file.
-  const apiKeys = await ApiKeyStore.open(file, {
-    onFlushError: (error) => logger.warn({ err: error }, 'could not record API key use'),
-    // the message only: a JSON error's cause quotes the file
-    onReloadProblem: (problem) =>
-      problem === null
-        ? logger.info({ file }, 'API key store reads again; API keys are accepted')
-        : logger.error({ file, problem: problem.message }, 'API key store unreadable; API keys are refused until it is fixed, and it is not written over'),
-  });
-  const upstream = createUpstream(config.upstream.origin, config.upstream.timeoutMs);
-  const app = await buildServer(config, { logger, upstream, apiKeys });
-  const address = await app.listen({ host: config.listen.host, port: config.listen.port });
-  logger.info({ address, upstream: config.upstream.origin, config: config.source }, 'zot-gate listening');
+  const gate = await startGate(config, { logger });
   // Logs go out in batches (logger.ts); the one line a supervisor waits for goes out now.
   logger.flush();
 
-  process.on('SIGHUP', () => reloadOnHangup(app, config, logger));
+  process.on('SIGHUP', () => reloadOnHangup(gate.app, config, logger));
 
   return new Promise((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping: draining in-flight requests');
-      const force = setTimeout(() => {
-        logger.warn('drain deadline passed; closing remaining connections');
-        app.server.closeAllConnections();
-      }, DRAIN_MS);
-      force.unref();
-      void app
-        .close()
-        .then(() => apiKeys.flush())
-        .then(() => upstream.close())
-        .then(() => resolve(0), (error: unknown) => {
-          logger.error({ err: error }, 'error while stopping');
-          resolve(1);
-        });
+      void gate.stop(DRAIN_MS).then(() => resolve(0), (error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        resolve(1);
+      });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -7,10 +7,9 @@ import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
-import { ApiKeyStore, keyStorePath } from '../identity/apikey-store.js';
+import type { ApiKeyStore } from '../identity/apikey-store.js';
 import { createLogger } from '../observability/logger.js';
-import { createUpstream } from '../proxy/upstream.js';
-import { buildServer } from '../server.js';
+import { startGate } from '../start.js';
 
 export interface DemoGate {
   /** `http://127.0.0.1:PORT` */
@@ -36,36 +35,27 @@ export const CI_GROUPS: readonly string[] = ['artifact-workloads'];
 /** How long in-flight requests get when the demo stops. */
 const DRAIN_MS = 3_000;
 
-/** Writes `zot-gate.json` into the work dir, validates it as `serve` would, and listens on 127.0.0.1. */
-export async function startGate(opts: DemoGateOptions): Promise<DemoGate> {
+/** Writes `zot-gate.json` into the work dir, validates it as `serve` would, and starts it as `serve` does, on 127.0.0.1. */
+export async function startDemoGate(opts: DemoGateOptions): Promise<DemoGate> {
   const configFile = join(opts.workDir, 'zot-gate.json');
   await writeFile(configFile, `${JSON.stringify(demoConfig(opts), null, 2)}\n`);
   const config = loadConfig(configFile);
   const logFile = join(opts.workDir, 'gate.log');
   const log = createWriteStream(logFile, { flags: 'a' });
   const logger = createLogger(config.log.level, log);
-  const apiKeys = await ApiKeyStore.open(keyStorePath(config), {
-    onFlushError: (error) => logger.warn({ err: error }, 'could not record API key use'),
-  });
-  const upstream = createUpstream(config.upstream.origin, config.upstream.timeoutMs);
-  const app = await buildServer(config, { logger, upstream, apiKeys });
-  const stop = async (): Promise<void> => {
-    setTimeout(() => app.server.closeAllConnections(), DRAIN_MS).unref();
-    await app.close();
-    await apiKeys.flush();
-    await upstream.close();
+  const closeLog = async (): Promise<void> => {
     log.end();
     await once(log, 'close');
   };
-  try {
-    await app.listen({ host: config.listen.host, port: config.listen.port });
-  } catch (error) {
-    await stop();
+  const gate = await startGate(config, { logger }).catch(async (error: unknown) => {
+    await closeLog();
     throw error;
-  }
-  const { port } = app.server.address() as { port: number };
-  logger.info({ port, upstream: config.upstream.origin }, 'zot-gate demo listening');
-  return { url: `http://127.0.0.1:${port}`, configFile, logFile, apiKeys, stop };
+  });
+  const stop = async (): Promise<void> => {
+    await gate.stop(DRAIN_MS);
+    await closeLog();
+  };
+  return { url: `http://127.0.0.1:${gate.port}`, configFile, logFile, apiKeys: gate.apiKeys, stop };
 }
 
 /** A key for {@link CI_USER}, carrying {@link CI_GROUPS}, that does not expire. */

@@ -1,6 +1,7 @@
 /**
  * Starts a real gate in-process on 127.0.0.1:0 with a config file written to
- * a temp dir, so the CLI (a separate process) can share its data dir.
+ * a temp dir, so the CLI (a separate process) can share its data dir. It
+ * starts as `serve` starts one (src/start.ts), logging into `logs`.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,10 +9,9 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import type { ConnectionBounds } from '../../src/http/connection-bounds.js';
-import { ApiKeyStore, keyStorePath } from '../../src/identity/apikey-store.js';
+import type { ApiKeyStore } from '../../src/identity/apikey-store.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { createUpstream } from '../../src/proxy/upstream.js';
-import { buildServer } from '../../src/server.js';
+import { startGate as start } from '../../src/start.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
 
 export interface GateUnderTest {
@@ -60,15 +60,17 @@ export async function startGate(options: GateOptions): Promise<GateUnderTest> {
   const config = loadConfig(configPath);
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const store = await ApiKeyStore.open(keyStorePath(config));
-  const upstream = createUpstream(config.upstream.origin, config.upstream.timeoutMs);
-  const app = await buildServer(config, { logger, upstream, apiKeys: store, ...(options.bounds === undefined ? {} : { bounds: options.bounds }) });
   const received: Array<{ method: string; url: string }> = [];
-  app.addHook('onRequest', async (request) => {
-    received.push({ method: request.method, url: request.raw.url ?? '' });
+  const gate = await start(config, {
+    logger,
+    listen: { host: '127.0.0.1', port: 0 },
+    ...(options.bounds === undefined ? {} : { bounds: options.bounds }),
+    prepare: (app) =>
+      app.addHook('onRequest', async (request) => {
+        received.push({ method: request.method, url: request.raw.url ?? '' });
+      }),
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = app.server.address() as { port: number };
+  const { app, apiKeys: store, port } = gate;
   return {
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
@@ -79,9 +81,7 @@ export async function startGate(options: GateOptions): Promise<GateUnderTest> {
     logs,
     received,
     stop: async () => {
-      await app.close();
-      await store.flush();
-      await upstream.close();
+      await gate.stop();
       if (options.dir === undefined) await removeDir(dir);
     },
   };
