@@ -28,7 +28,7 @@ const PolicyGroupSchema = Type.Object(
   strict,
 );
 
-export const AccessControlSchema = Type.Object(
+const AccessControlSchema = Type.Object(
   {
     repositories: Type.Record(Type.String(), PolicyGroupSchema),
     adminPolicy: Type.Optional(PolicySchema),
@@ -72,7 +72,7 @@ const TrustedIssuerSchema = Type.Object(
   strict,
 );
 
-export const ImmutableTagRuleSchema = Type.Object(
+const ImmutableTagRuleSchema = Type.Object(
   { repositories: Strings, tags: Strings, except: Type.Optional(Strings) },
   strict,
 );

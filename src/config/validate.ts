@@ -102,7 +102,7 @@ function checkAccessControl(ac: ConfigFile['accessControl'], problems: Problems)
 }
 
 /** The defaults of `auth.throttle`: generous for clients that retry a stale key, still a bound on guessing. */
-export const THROTTLE_DEFAULTS = { window: '10m', delayAfter: 5, maxFailures: 30, usernameMaxFailures: 60, lockFor: '1m', maxLockFor: '1h' } as const;
+const THROTTLE_DEFAULTS = { window: '10m', delayAfter: 5, maxFailures: 30, usernameMaxFailures: 60, lockFor: '1m', maxLockFor: '1h' } as const;
 
 function checkThrottle(throttle: NonNullable<NonNullable<ConfigFile['auth']>['throttle']>, problems: Problems): void {
   const at: Path = ['auth', 'throttle'];
@@ -120,10 +120,10 @@ function checkThrottle(throttle: NonNullable<NonNullable<ConfigFile['auth']>['th
 }
 
 /** The default of `auth.trustedIssuers[].maxTokenAge`: a CI job's token is minutes old; a day covers the longest job. */
-export const MAX_TOKEN_AGE_DEFAULT = '24h';
+const MAX_TOKEN_AGE_DEFAULT = '24h';
 
 /** The default of `auth.trustedProxies`: loopback, where Caddy runs beside the gate. */
-export const TRUSTED_PROXIES_DEFAULT: readonly string[] = ['127.0.0.0/8', '::1/128'];
+const TRUSTED_PROXIES_DEFAULT: readonly string[] = ['127.0.0.0/8', '::1/128'];
 
 /** Why `text` is not an address or CIDR whose forwarded headers may be believed; null when it is one. */
 function cidrProblem(text: string): string | null {

@@ -43,7 +43,7 @@ export function keyStorePath(config: Config): string {
 /** How stale a reader's view of the file may get. */
 export const RELOAD_INTERVAL_MS = 1_000;
 /** How often one key's `lastUsedAt` is written back. */
-export const USE_FLUSH_INTERVAL_MS = 60_000;
+const USE_FLUSH_INTERVAL_MS = 60_000;
 
 /** Why a presented key does not authenticate. */
 export type LookupFailure = 'unknown-key' | 'expired-key' | 'malformed-key';

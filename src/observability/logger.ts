@@ -6,7 +6,7 @@ import { pino, type Logger } from 'pino';
 import type { LogLevel } from '../config/types.js';
 
 /** Paths pino censors wherever they appear in a log object. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["proxy-authorization"]',

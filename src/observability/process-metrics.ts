@@ -6,7 +6,7 @@
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
-export const METRIC_PREFIX = 'zot_gate_';
+const METRIC_PREFIX = 'zot_gate_';
 
 /**
  * Gauges prom-client names `…_total`, which promtool's lint refuses ("non-counter

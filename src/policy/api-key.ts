@@ -18,7 +18,7 @@ import { globCovers } from './glob-cover.js';
 import { globCoversEveryName, globProblem } from './glob.js';
 import { parseRfc3339 } from './rfc3339.js';
 
-export const MAX_LABEL_LENGTH = 100;
+const MAX_LABEL_LENGTH = 100;
 
 /**
  * C0 and C1 controls and DEL (Unicode's Cc), the line and paragraph

@@ -66,6 +66,6 @@ export function decideBase(ac: AccessControl, principal: Principal, fromZotUi: b
 }
 
 /** zot's `AnonymousPolicyExists`: does any repository group grant anything to anonymous users? */
-export function anonymousPolicyExists(ac: AccessControl): boolean {
+function anonymousPolicyExists(ac: AccessControl): boolean {
   return Object.values(ac.repositories).some((group) => (group.anonymousPolicy?.length ?? 0) > 0);
 }

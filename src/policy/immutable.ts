@@ -34,7 +34,7 @@ export function findImmutableRule(
  * could be signed only once; a rule whose tag glob itself starts with
  * `sha256-` names them on purpose and does apply.
  */
-export const SIGNATURE_TAG = /^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/;
+const SIGNATURE_TAG = /^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/;
 
 function appliesTo(rule: ImmutableTagRule, repository: string, tag: string): boolean {
   const tagGlobs = SIGNATURE_TAG.test(tag) ? rule.tags.filter((pattern) => pattern.startsWith('sha256-')) : rule.tags;

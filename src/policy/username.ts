@@ -10,7 +10,7 @@
 import { CONTROL_CHARACTERS } from './api-key.js';
 
 /** Longer than any email address (254) or IdP username in use; a bound on what is stored and printed. */
-export const MAX_USERNAME_LENGTH = 256;
+const MAX_USERNAME_LENGTH = 256;
 
 export type UsernameCheck =
   | { readonly ok: true; readonly username: string }

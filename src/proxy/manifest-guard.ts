@@ -21,7 +21,7 @@ import { tagState } from './tag-state.js';
 import { upstreamFailure, type Upstream } from './upstream.js';
 
 /** OCI dist-spec: registries SHOULD accept manifests up to 4 MiB; larger are refused, not buffered. */
-export const MANIFEST_LIMIT_BYTES = 4 * 1024 * 1024;
+const MANIFEST_LIMIT_BYTES = 4 * 1024 * 1024;
 
 export interface ManifestGuardDeps {
   readonly upstream: Upstream;

@@ -14,7 +14,7 @@ export interface MgmtAnswer {
 }
 
 /** zot's `http.auth` as the gate offers it (pkg/extensions/extension_mgmt.go Auth). */
-export function advertisedAuth(config: Config): Record<string, unknown> {
+function advertisedAuth(config: Config): Record<string, unknown> {
   const providers = config.auth.openid?.providers ?? [];
   return {
     apikey: true,

@@ -7,10 +7,10 @@
 import type { Invalid } from './types.js';
 
 /** dist-spec: clients cap `<registry>/<name>`; the gate caps `<name>` alone at 255. */
-export const NAME_MAX_LENGTH = 255;
+const NAME_MAX_LENGTH = 255;
 
 /** dist-spec: a tag is at most 128 characters. */
-export const TAG_MAX_LENGTH = 128;
+const TAG_MAX_LENGTH = 128;
 
 const COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
 
@@ -24,7 +24,7 @@ export const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
  * Registered digest algorithms (OCI image-spec "Digests") with their encoded
  * length. Only canonical lowercase hex is accepted, so one blob has one name.
  */
-export const DIGEST_ALGORITHMS: ReadonlyMap<string, number> = new Map([
+const DIGEST_ALGORITHMS: ReadonlyMap<string, number> = new Map([
   ['sha256', 64],
   ['sha512', 128],
 ]);

@@ -53,7 +53,7 @@ const MANIFEST_PUT: Rules = { tag: { repeatable: true, check: checkTag } };
  * (6144 / 133). Each tag costs an upstream lookup under the repository's
  * write lock, so more are refused before any.
  */
-export const MAX_MANIFEST_PUT_TAGS = 46;
+const MAX_MANIFEST_PUT_TAGS = 46;
 
 function rulesFor(method: string, route: RegistryRoute): Rules {
   if (route.kind === 'manifest') return method === 'PUT' ? MANIFEST_PUT : {};

@@ -90,7 +90,7 @@ const STYLE_SOURCE = `'sha256-${createHash('sha256').update(STYLE).digest('base6
  * forms' origin check would refuse the user's own posts. Pages show who is
  * signed in and, once, a new key: never stored by any cache.
  */
-export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
   'content-security-policy': `default-src 'none'; style-src ${STYLE_SOURCE}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,

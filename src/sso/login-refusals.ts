@@ -22,7 +22,7 @@ export type IdentityRefused =
 /** The deployment guide that says how to set the IdP up (shipped with zot-gate). */
 const GUIDE = 'docs/authentik.md';
 /** What Authentik's documented custom email scope mapping returns, verbatim. */
-export const AUTHENTIK_EMAIL_MAPPING = 'return {"email": request.user.email, "email_verified": True}';
+const AUTHENTIK_EMAIL_MAPPING = 'return {"email": request.user.email, "email_verified": True}';
 
 /** Refuses the login: a 403 page, one warning line (no claim values but the subject), one audit event. */
 export function refuseLoginIdentity(request: FastifyRequest, reply: FastifyReply, provider: OpenIdProvider, account: Subject, refused: IdentityRefused): FastifyReply {

@@ -210,7 +210,7 @@ export async function endSessionUrl(deps: Pick<LoginDeps, 'providers'>, provider
  * into a list. The same value repeated is that value (zot's UI may send
  * `provider` twice); different values are refused, never one picked.
  */
-export function oneValue(value: string | readonly string[] | undefined): { readonly ok: true; readonly value: string | undefined } | { readonly ok: false } {
+function oneValue(value: string | readonly string[] | undefined): { readonly ok: true; readonly value: string | undefined } | { readonly ok: false } {
   if (typeof value === 'string' || value === undefined) return { ok: true, value };
   const [first] = value;
   return value.every((v) => v === first) ? { ok: true, value: first } : { ok: false };

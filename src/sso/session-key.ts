@@ -7,7 +7,7 @@ import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GateError } from '../errors.js';
 
-export const SESSION_KEY_FILE = 'session.key';
+const SESSION_KEY_FILE = 'session.key';
 
 export async function loadSessionKey(dataDir: string): Promise<Uint8Array> {
   const path = join(dataDir, SESSION_KEY_FILE);

@@ -59,8 +59,8 @@ export interface LoginState {
 /** What browsers keep of one cookie at most, name, value and attributes (RFC 6265 §6.1); a larger one is dropped without a word. */
 export const MAX_COOKIE_BYTES = 4096;
 
-export const SESSION_COOKIE = 'session';
-export const USER_COOKIE = 'user';
+const SESSION_COOKIE = 'session';
+const USER_COOKIE = 'user';
 const LOGIN_COOKIE = 'zot_gate_login';
 /** How long a login may take, from the gate to the IdP and back: the login cookie's lifetime. */
 export const LOGIN_LIFETIME_MS = 10 * 60_000;
