@@ -51,8 +51,9 @@ export function ociErrorBody(error: OciError): string {
 }
 
 /**
- * Sends an OCI error. A 401 carries a Basic challenge unless the request came
- * from zot's UI (zot's own rule, see pkg/api/authn.go authFail). The error is
+ * Sends an OCI error. A 401 carries the `challenge` given (Bearer for the
+ * token flow, or Basic) unless the request came from zot's UI, which shows its
+ * own sign-in instead of the browser's prompt (zot's rule, pkg/api/authn.go authFail). The error is
  * noted for the audit trail: every 401 and 403 rendered here is a refusal.
  */
 export function sendOciError(

@@ -10,7 +10,7 @@ const METRIC_PREFIX = 'zot_gate_';
 
 /**
  * Gauges prom-client names `…_total`, which promtool's lint refuses ("non-counter
- * metrics should not have _total suffix", FIELD-NOTES pitfall 10). Each one is
+ * metrics should not have _total suffix"; prom-client's default metrics trip it). Each one is
  * the sum of a labelled gauge that stays (`nodejs_active_handles{type}` …).
  */
 export const LINT_FAILURES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'].map(

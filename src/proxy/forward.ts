@@ -33,11 +33,11 @@ export interface ForwardOptions extends ManifestGuardDeps {
 export async function forwardPlugin(app: FastifyInstance, options: ForwardOptions): Promise<void> {
   const { upstream, uploads, metrics } = options;
   // Stream every body, whatever its type: Fastify would otherwise buffer the
-  // types it has parsers for (a text/plain PATCH hit the body limit, FIELD-NOTES 3).
+  // types it has parsers for (a 2 MiB text/plain PATCH hit the body limit).
   // http-proxy re-adds pass-through parsers for `application/json` and `*`.
   app.removeAllContentTypeParsers();
   // Authorise in onRequest: putting it in http-proxy's preValidation disables
-  // its pass-through parsers (FIELD-NOTES 4).
+  // its pass-through parsers, and every body would be buffered again.
   app.addHook('onRequest', options.onRequest);
 
   const origins = (request: FastifyRequest) => [upstream.origin, clientOrigin(request)];

@@ -4,7 +4,7 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
-/** RFC 9110 §7.6.1 hop-by-hop headers, plus `expect`: Node answers `100-continue` itself and undici refuses it (FIELD-NOTES 2). */
+/** RFC 9110 §7.6.1 hop-by-hop headers, plus `expect`: Node answers `100-continue` itself, and undici refuses the header ("expect header not supported", a 500 for curl's bodies over 1 MiB). */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect'];
 /** The gate's own business: credentials and sessions for the gate, not for zot. */
 const GATE_ONLY = ['authorization', 'proxy-authorization', 'cookie'];
@@ -27,8 +27,8 @@ export interface ForwardedFor {
 
 /**
  * Headers for the upstream request. `X-Forwarded-Host`/`-Proto` make zot build
- * absolute URLs (upload `Location`s) on the gate's name, not its own
- * (FIELD-NOTES pitfall 1). Client-sent forwarding headers are replaced, not trusted.
+ * absolute URLs (upload `Location`s) on the gate's name, not its own: else
+ * the client PATCHes and PUTs its uploads around the gate. Client-sent forwarding headers are replaced, not trusted.
  */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, forwarded: ForwardedFor): IncomingHttpHeaders {
   const headers: IncomingHttpHeaders = {};

@@ -1,7 +1,7 @@
 /**
  * Whether a tag exists, asked of the upstream at PUT time. Every manifest
  * media type is in `Accept`: without one, distribution answers 404 to an
- * existing OCI manifest (FIELD-NOTES pitfall 6) and an overwrite would pass as
+ * existing OCI manifest (distribution 2.8 does) and an overwrite would pass as
  * a create. Anything but a clear 200 or 404 is "unknown": the caller fails closed.
  */
 import type { Upstream } from './upstream.js';

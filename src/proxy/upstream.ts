@@ -41,7 +41,7 @@ export function createUpstream(origin: string, timeoutMs: number): Upstream {
     bodyTimeout: STREAM_IDLE_TIMEOUT_MS,
   });
   // undici closes the connection after every HEAD (undici#258) unless told not to; registries
-  // answer HEAD without a body, so keep the connection (FIELD-NOTES pitfall 5).
+  // echo its `connection: close`, and every HEAD would then cost two new connections.
   const dispatcher = pool.compose(
     (dispatch) => (options, handler) => dispatch(options.method === 'HEAD' ? { ...options, reset: false } : options, handler),
   );

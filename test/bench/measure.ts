@@ -30,8 +30,9 @@ export interface HeadRate {
 }
 
 /**
- * `hey -m HEAD` (FIELD-NOTES pitfall 7: wrk and autocannon hang on HEAD with a
- * Content-Length) with the OCI Accept header (pitfall 6). Every answer must be 200.
+ * `hey -m HEAD` (wrk and autocannon hang on HEAD answers with a
+ * Content-Length) with the OCI Accept header (without it distribution answers
+ * 404 for an OCI manifest). Every answer must be 200.
  */
 export async function headRate(url: string, requests: number, concurrency: number, creds?: Credentials): Promise<HeadRate> {
   const auth = creds === undefined ? [] : ['-H', `Authorization: Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`];

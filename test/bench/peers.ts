@@ -26,7 +26,8 @@ export interface NginxOptions {
 
 /**
  * nginx with HTTP/1.1 keep-alive to the registry, unbuffered request bodies
- * (pushes stream), the client's Host passed on (FIELD-NOTES pitfall 1), and
+ * (pushes stream), the client's Host passed on (the registry builds upload
+ * URLs from it, which must lead back through the proxy), and
  * either `proxy_buffering off` (it then reads the registry in 4–8 KiB pieces)
  * or 256 KiB buffers. Worker processes: `auto`, nginx's packaged default.
  */

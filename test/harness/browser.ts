@@ -15,7 +15,7 @@ export interface Browser {
 }
 
 const CHROMIUM = '/usr/bin/chromium';
-// FIELD-NOTES: headless on a root, GPU-less box, and no traffic of its own
+// Headless on a root, GPU-less box (no sandbox, no GPU), and no traffic of its own
 // (updates, sync, QUIC probes) to mix into what the tests observe.
 const CHROMIUM_ARGS = [
   '--headless',

@@ -298,7 +298,8 @@ describe('real registry, skopeo and containerd', () => {
     expect(sha256(await readFile(blobPath(dest, image.layerDigest)))).toBe(image.layerDigest);
   });
 
-  // FIELD-NOTES pitfall 8. The second row is the control: with a cache kept
+  // skopeo as root keeps a blob-info cache under /var/lib/containers that makes
+  // later pushes try cross-repository mounts. The second row is the control: with a cache kept
   // across runs, skopeo does try the mount — so the first row can fail.
   it.each([
     ['isolated', false, () => ({})],

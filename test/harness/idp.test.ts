@@ -41,7 +41,7 @@ interface RelyingParty {
 }
 
 async function discover(idp: Idp): Promise<client.Configuration> {
-  // FIELD-NOTES pitfall 9: an http:// issuer needs allowInsecureRequests (tests only).
+  // openid-client refuses an http:// issuer unless allowInsecureRequests is passed (tests only).
   return client.discovery(new URL(idp.issuer), idp.clientId, undefined, client.ClientSecretBasic(idp.clientSecret), {
     execute: [client.allowInsecureRequests],
   });
@@ -272,7 +272,7 @@ describe('clientCredentialsToken', () => {
       claims: { aud: 'https://other.example.org', sub: 'ci-robot', client_id: 'ci-robot', scope: 'registry:push', preferred_username: 'ci-robot', groups: ['artifact-workloads'] },
     },
     {
-      // FIELD-NOTES pitfall 9: an unknown scope is dropped, not refused.
+      // oidc-provider drops an unknown scope rather than refusing it: the token has no `scope`.
       request: { clientId: 'ci-robot', scope: 'admin' },
       claims: { aud: DEFAULT_AUDIENCE, sub: 'ci-robot', client_id: 'ci-robot', scope: undefined, preferred_username: 'ci-robot', groups: ['artifact-workloads'] },
     },

@@ -38,7 +38,8 @@ const ATTEMPTS = 3;
  * Starts `docker-registry serve` (distribution 2.8) with its config and
  * storage in a fresh temp dir, and waits until `GET /v2/` answers 200.
  * Deletes are enabled so tests can exercise DELETE; absolute upload URLs are
- * kept (the default), because the gate must handle them (FIELD-NOTES pitfall 1).
+ * kept (the default): distribution builds them from `Host`, and the gate must
+ * keep its clients' uploads coming through it.
  */
 export async function startRegistry(): Promise<Registry> {
   const dir = await makeTempDir('registry');

@@ -27,7 +27,7 @@ const PLAIN_HTTP = ['--src-tls-verify=false', '--dest-tls-verify=false'];
  *   TMPDIR, XDG_CONFIG_HOME, XDG_RUNTIME_DIR and REGISTRY_AUTH_FILE. The
  *   environment is built from scratch (PATH only), so no proxy or
  *   CONTAINERS_* variable of the caller leaks in.
- * - The blob-info cache (FIELD-NOTES pitfall 8). containers/image 5.23 puts
+ * - The blob-info cache, which makes later pushes try cross-repository mounts. containers/image 5.23 puts
  *   it in /var/lib/containers/cache whenever the effective uid is 0, whatever
  *   HOME says, and skopeo has no flag for it. `_CONTAINERS_ROOTLESS_UID=1000`
  *   (read by containers/image's internal/rootless instead of geteuid) makes it
