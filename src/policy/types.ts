@@ -49,7 +49,7 @@ export interface Principal {
 }
 
 /** Why a decision came out as it did; kebab-case, reused in logs, metrics and error bodies. */
-export type Reason =
+export type DecisionReason =
   | 'user-policy'
   | 'group-policy'
   | 'default-policy'
@@ -74,9 +74,141 @@ export type Reason =
   /** an `immutableTags` rule forbids overwriting (or, for non-admins, deleting) the tag */
   | 'tag-immutable';
 
+/** Why a request was refused before any decision: its target, method or query (registry/). */
+export type RequestReason =
+  | 'undecodable-target'
+  | 'not-origin-form'
+  | 'control-character'
+  | 'non-ascii'
+  | 'percent-encoded'
+  | 'nested-percent-encoding'
+  | 'backslash'
+  | 'path-parameter'
+  | 'dot-segment'
+  | 'empty-segment'
+  | 'reserved-path'
+  /** a path under the gate's own `/-/` that it does not serve */
+  | 'gate-path-unknown'
+  | 'name-too-long'
+  | 'name-grammar'
+  | 'tag-grammar'
+  | 'reference-grammar'
+  | 'digest-grammar'
+  | 'digest-algorithm'
+  | 'session-grammar'
+  | 'page-size'
+  | 'repeated-parameter'
+  /** a manifest PUT naming more tags than zot accepts */
+  | 'too-many-tags'
+  | 'unknown-route'
+  | 'method-not-allowed';
+
+/** Why the HTTP exchange itself was refused: its size, type, framing or pace. */
+export type TransportReason =
+  | 'malformed-request'
+  | 'headers-too-large'
+  | 'headers-timeout'
+  | 'body-timeout'
+  | 'body-too-large'
+  | 'manifest-too-large'
+  | 'unsupported-media-type'
+  | 'malformed-json'
+  | 'malformed-body';
+
+/** Why presented credentials (or a browser session) do not authenticate (identity/). */
+export type CredentialReason =
+  | 'malformed-authorization'
+  | 'multiple-authorization'
+  | 'unsupported-scheme'
+  | 'not-an-api-key'
+  | 'malformed-key'
+  | 'unknown-key'
+  | 'expired-key'
+  | 'revoked-key'
+  | 'username-mismatch'
+  | 'invalid-token'
+  | 'expired-token'
+  | 'untrusted-token'
+  | 'untrusted-issuer'
+  | 'token-without-iat'
+  | 'token-issued-in-future'
+  | 'token-too-old'
+  | 'missing-scope'
+  | 'missing-claim'
+  /** what a client is told for most of the above (the log keeps the precise one) */
+  | 'invalid-credentials'
+  /** a token sent to the token endpoint, which takes only what a token is made from */
+  | 'bearer-at-token-endpoint'
+  | 'session-without-id'
+  | 'session-revoked';
+
+/** Why a sign-in, or a browser form, was refused (sso/). */
+export type LoginReason =
+  | 'login-expired'
+  | 'login-state-reused'
+  | 'login-failed'
+  | 'login-not-stored'
+  | 'username-claim-missing'
+  | 'username-invalid'
+  | 'email-unverified'
+  | 'username-bound-to-another-subject'
+  | 'cookie-too-large'
+  | 'oauth-form-unsupported'
+  | 'foreign-form'
+  | 'cross-origin-request';
+
+/** Why a new API key was refused (api-key.ts), or a request to zot's key API was malformed. */
+export type KeyReason =
+  | 'label-invalid'
+  | 'scope-invalid'
+  | 'scope-count'
+  | 'scope-not-covered'
+  | 'expiration-malformed'
+  | 'expiration-past'
+  | 'expiration-beyond-max-lifetime'
+  | 'expiration-beyond-caller-key'
+  | 'malformed-payload'
+  | 'malformed-query';
+
+/** Something the gate depends on failed: the answer is a 5xx, never a decision. */
+export type FailureReason =
+  | 'upstream-error'
+  | 'upstream-unreachable'
+  | 'upstream-timeout'
+  | 'tag-state-unknown'
+  | 'issuer-unavailable'
+  | 'key-store-unwritable'
+  | 'key-store-unreadable'
+  | 'key-store-busy'
+  | 'revocation-store-unwritable'
+  | 'revocation-store-unreadable'
+  | 'revocation-store-busy'
+  | 'revocation-store-full'
+  | 'internal-error';
+
+/** What an allowed request that the gate answered or changed itself did. */
+export type OutcomeReason =
+  | 'identical-repush'
+  | 'catalog-filtered'
+  | 'mgmt'
+  | 'token-issued'
+  | 'anonymous-token'
+  | 'idp-login'
+  | 'logout'
+  | 'apikey-created'
+  | 'apikey-revoked'
+  | 'username-released';
+
+/**
+ * Every reason the gate gives: the `detail.reason` of an OCI error, the
+ * `reason` of a log line, an audit event and the decisions metric's label.
+ * Kebab-case; one word per cause, wherever it is decided.
+ */
+export type Reason = DecisionReason | RequestReason | TransportReason | CredentialReason | LoginReason | KeyReason | FailureReason | OutcomeReason;
+
 export interface Decision {
   readonly allow: boolean;
-  readonly reason: Reason;
+  readonly reason: DecisionReason;
   /** the glob key whose group decided (`""` for the fallback group), when one did */
   readonly pattern?: string;
   /** the policy line that granted, e.g. `policies[0].groups: artifact-workloads`, or `adminPolicy.groups: admins` */

@@ -69,7 +69,7 @@ export function checkName(text: string, where = ''): Invalid | null {
   return nameInvalid(text, where, 'name-grammar', why);
 }
 
-function nameInvalid(text: string, where: string, reason: string, why: string): Invalid {
+function nameInvalid(text: string, where: string, reason: 'name-too-long' | 'name-grammar', why: string): Invalid {
   return { code: 'NAME_INVALID', reason, message: `${where}repository name ${quote(text)} is invalid: ${why}` };
 }
 

@@ -40,6 +40,7 @@
  * (RFC 3986 has no place for them); the path checks then run in table order.
  */
 import { checkDigest, checkName, checkSessionId, checkTag, quote } from './grammar.js';
+import type { RequestReason } from '../policy/types.js';
 import type { Invalid, ParseResult, ParsedRequest, RegistryRoute } from './types.js';
 import { keepQuery, type Query } from './query.js';
 
@@ -107,7 +108,7 @@ function encodeQuery(query: Query): string {
   return `?${query.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`).join('&')}`;
 }
 
-function refused(path: string, reason: string, why: string): Invalid {
+function refused(path: string, reason: RequestReason, why: string): Invalid {
   return { code: 'UNSUPPORTED', reason, message: `path ${quote(path)} is refused: ${why}` };
 }
 

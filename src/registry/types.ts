@@ -3,6 +3,7 @@
  * (RegistryRoute) and what it needs before it may be forwarded (Requirement).
  * Nothing here performs I/O.
  */
+import type { RequestReason } from '../policy/types.js';
 
 /** zot's four repository actions. */
 export type Action = 'read' | 'create' | 'update' | 'delete';
@@ -51,8 +52,8 @@ export interface Invalid {
   readonly status?: 404 | 414;
   readonly code: InvalidCode;
   readonly message: string;
-  /** kebab-case, e.g. `dot-segment`, `encoded-slash`, `name-grammar` */
-  readonly reason: string;
+  /** kebab-case, e.g. `dot-segment`, `name-grammar` */
+  readonly reason: RequestReason;
 }
 
 /**
@@ -108,4 +109,4 @@ export type Requirement =
   /** an admin identity holding the action */
   | { readonly kind: 'admin'; readonly action: Action }
   /** refused whatever the identity: a method the route does not have, an unknown route */
-  | { readonly kind: 'refused'; readonly status: 403 | 405; readonly reason: string; readonly message: string };
+  | { readonly kind: 'refused'; readonly status: 403 | 405; readonly reason: 'unknown-route' | 'method-not-allowed'; readonly message: string };

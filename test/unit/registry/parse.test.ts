@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRequest } from '../../../src/registry/parse.js';
+import type { RequestReason } from '../../../src/policy/types.js';
 import type { Invalid, ParsedRequest } from '../../../src/registry/types.js';
 
 const D = `sha256:${'a'.repeat(64)}`;
@@ -130,7 +131,7 @@ describe('well-formed /v2 paths that are no route are unknown, never forwarded a
 });
 
 describe('path tricks are refused before any decision', () => {
-  const reject = (path: string, reason: string, why: string): [string, Invalid] => [
+  const reject = (path: string, reason: RequestReason, why: string): [string, Invalid] => [
     path,
     { code: 'UNSUPPORTED', reason, message: `path ${JSON.stringify(path)} is refused: ${why}` },
   ];
@@ -278,7 +279,7 @@ describe('names, tags and digests in the path follow the OCI grammar', () => {
 });
 
 describe('paths outside /v2 cannot reach the registry through decoding or case folding', () => {
-  const reject = (path: string, reason: string, why: string): [string, Invalid] => [
+  const reject = (path: string, reason: RequestReason, why: string): [string, Invalid] => [
     path,
     { code: 'UNSUPPORTED', reason, message: `path ${JSON.stringify(path)} is refused: ${why}` },
   ];
