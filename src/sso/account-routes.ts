@@ -121,7 +121,7 @@ export async function accountPlugin(app: FastifyInstance, deps: AccountDeps): Pr
       return page(reply, 503, messagePage('You are still signed in', `Your session could not be ended because ${failure.problem}. Try again later.`, { href: ACCOUNT, label: 'Back to your account' }));
     }
     noteAudit(request, loggedOut(session));
-    const endSession = await endSessionUrl(deps, session.provider, publicOrigin(request, deps.config()));
+    const endSession = endSessionUrl(deps, session.provider, publicOrigin(request, deps.config()));
     const provider = deps.providers.get(session.provider)?.provider.name ?? session.provider;
     return page(reply, 200, signedOutPage({ signIn: ACCOUNT, provider, ...(endSession === undefined ? {} : { endSession }) }));
   });

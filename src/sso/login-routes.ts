@@ -4,7 +4,6 @@
  * code flow with PKCE (S256), state and nonce, all checked by openid-client.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import * as client from 'openid-client';
 import type { Config } from '../config/types.js';
 import { isGateError } from '../errors.js';
 import { LOGIN_CALLBACK, type AuthThrottling } from '../http/auth-throttling.js';
@@ -19,7 +18,7 @@ import { loginIdentity } from '../identity/claims.js';
 import { messagePage, sendPage } from './html.js';
 import { refuseLoginIdentity } from './login-refusals.js';
 import { OutstandingLogins } from './login-states.js';
-import { isIdpUnreachable, type OidcClient } from './oidc-client.js';
+import { loginProblem, type LoginStart, type OidcClient } from './oidc-client.js';
 import { revocationFailure } from './revoked-sessions.js';
 import { LOGIN_LIFETIME_MS, sessionFailure, type Sessions } from './sessions.js';
 
@@ -61,29 +60,20 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
     if (oidc === undefined) return html(reply, 400, messagePage('Unknown login provider', `No login provider named "${providerId}" is configured.`));
     const config = deps.config();
     const origin = publicOrigin(request, config);
-    let configuration: client.Configuration;
+    let start: LoginStart;
     try {
-      configuration = await oidc.configuration();
+      start = await oidc.beginLogin(`${origin}/zot/auth/callback/${providerId}`);
     } catch (error) {
+      // The IdP cannot be discovered (or the credentials file read): nobody can sign in now.
+      if (isGateError(error, 'OIDC_CLIENT')) throw error;
       return idpDown(request, reply, oidc, error);
     }
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const nonce = client.randomNonce();
+    const { url, state, nonce, verifier } = start;
     // Repeated with different values, it is doubtful: safeCallbackUi sends the browser to `/`.
     const callbackUiParam = oneValue(query.callback_ui);
     const callbackUi = safeCallbackUi(callbackUiParam.ok ? callbackUiParam.value : undefined, config.auth.openid?.callbackAllowOrigins ?? [], origin);
     await deps.sessions.startLogin(request, reply, { provider: providerId, state, nonce, verifier, callbackUi });
     outstanding.add(state);
-    const url = client.buildAuthorizationUrl(configuration, {
-      redirect_uri: `${origin}/zot/auth/callback/${providerId}`,
-      scope: oidc.provider.scopes.join(' '),
-      response_type: 'code',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-    });
     return reply.redirect(url.href, 302);
   });
 
@@ -99,17 +89,7 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
     const config = deps.config();
     const origin = publicOrigin(request, config);
     try {
-      const configuration = await oidc.configuration();
-      const current = new URL(`${origin}${request.raw.url ?? ''}`);
-      const tokens = await client.authorizationCodeGrant(configuration, current, {
-        pkceCodeVerifier: login.verifier,
-        expectedState: login.state,
-        expectedNonce: login.nonce,
-        idTokenExpected: true,
-      });
-      const claims = tokens.claims();
-      if (claims === undefined) throw new Error('no ID token');
-      const userinfo = await client.fetchUserInfo(configuration, tokens.access_token, claims.sub);
+      const { claims, userinfo } = await oidc.finishLogin(new URL(`${origin}${request.raw.url ?? ''}`), login);
       // The account: `iss` and `sub` of the ID token, which openid-client checked (userinfo's `sub` must match it).
       const account: Subject = { issuer: claims.iss, subject: claims.sub };
       const who = loginIdentity(claims, userinfo, oidc.provider);
@@ -122,7 +102,7 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
       return reply.redirect(login.callbackUi, 302);
     } catch (error) {
       // The code exchange and userinfo carry IDP_TIMEOUT_SEC; this login's state is spent, so "try again" starts a new one.
-      if (isGateError(error, 'IDP_UNAVAILABLE') || isIdpUnreachable(error)) {
+      if (isGateError(error, 'IDP_UNAVAILABLE')) {
         return idpDown(request, reply, oidc, error, `/zot/auth/login?provider=${encodeURIComponent(providerId)}&callback_ui=${encodeURIComponent(login.callbackUi)}`);
       }
       const notStored = sessionFailure(error);
@@ -137,7 +117,7 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
    * throttle, which may answer 429 instead of the page.
    */
   async function refuse(request: FastifyRequest, reply: FastifyReply, reason: keyof typeof REFUSAL_PAGES, provider: string, error?: unknown) {
-    const line = { provider, reason, ...(error === undefined ? {} : problemOf(error)) };
+    const line = { provider, reason, ...(error === undefined ? {} : loginProblem(error)) };
     if (reason === 'login-expired') request.log.info(line, 'login callback refused');
     else request.log.warn(line, 'login callback refused');
     noteAudit(request, loginRefused(reason, provider));
@@ -183,26 +163,17 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
       return sendOciError(request, reply, { status: 503, code: 'UNAVAILABLE', message: `the session was not ended: ${failure.problem}; retry later`, reason: failure.reason });
     }
     if (session !== null) noteAudit(request, loggedOut(session));
-    return reply.code(200).send({ endSessionUrl: await endSessionUrl(deps, session?.provider, publicOrigin(request, deps.config())) });
+    return reply.code(200).send({ endSessionUrl: endSessionUrl(deps, session?.provider, publicOrigin(request, deps.config())) });
   });
 }
 
 /**
  * zot's logout answer: the IdP's end-session URL, or nothing when the IdP has
- * none or is not discovered yet. A logout never waits on the IdP: before the
- * first discovery (a gate restarted since the login) it starts one in the
- * background, for the next logout.
+ * none or is not discovered yet; a logout never waits on the IdP (oidc-client.ts).
  */
-export async function endSessionUrl(deps: Pick<LoginDeps, 'providers'>, providerId: string | undefined, origin: string): Promise<string | undefined> {
+export function endSessionUrl(deps: Pick<LoginDeps, 'providers'>, providerId: string | undefined, origin: string): string | undefined {
   const oidc = providerId === undefined ? undefined : deps.providers.get(providerId);
-  if (oidc === undefined) return undefined;
-  const configuration = oidc.discovered();
-  if (configuration === null) {
-    oidc.configuration().catch(() => undefined);
-    return undefined;
-  }
-  if (configuration.serverMetadata().end_session_endpoint === undefined) return undefined;
-  return client.buildEndSessionUrl(configuration, { client_id: configuration.clientMetadata().client_id, post_logout_redirect_uri: `${origin}/-/account` }).href;
+  return oidc?.endSessionUrl(`${origin}/-/account`)?.href;
 }
 
 /**
@@ -214,24 +185,6 @@ function oneValue(value: string | readonly string[] | undefined): { readonly ok:
   if (typeof value === 'string' || value === undefined) return { ok: true, value };
   const [first] = value;
   return value.every((v) => v === first) ? { ok: true, value: first } : { ok: false };
-}
-
-/**
- * What a failed callback says, for the log: openid-client's message (with
- * its cause's, which names the check that failed: state, nonce, iss…) and
- * codes, and the IdP's OAuth error. Fixed strings: no secret is in them, and
- * the values compared (in the cause's own cause) are left out.
- */
-function problemOf(error: unknown): Record<string, string> {
-  if (!(error instanceof Error)) return { problem: String(error) };
-  const { code, error: oauthError, error_description: description } = error as { code?: unknown; error?: unknown; error_description?: unknown };
-  const cause = error.cause instanceof Error && error.cause.message !== error.message ? `: ${error.cause.message}` : '';
-  return {
-    problem: `${error.message}${cause}`,
-    ...(typeof code === 'string' ? { code } : {}),
-    ...(typeof oauthError === 'string' ? { oauthError } : {}),
-    ...(typeof description === 'string' ? { oauthErrorDescription: description } : {}),
-  };
 }
 
 function idpDown(request: FastifyRequest, reply: FastifyReply, oidc: OidcClient, error: unknown, retry = request.raw.url ?? '/zot/auth/login') {
