@@ -16,6 +16,7 @@ import { pushLayout } from '../harness/skopeo.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { send } from '../support/http.js';
+import { testIdpAuth } from '../support/sso.js';
 
 /**
  * The README's screenshots are re-taken only on request
@@ -52,13 +53,7 @@ beforeAll(async () => {
   gate = await startGate({
     upstream: registry.url,
     accessControl,
-    extra: {
-      auth: {
-        failDelay: 0,
-        apikey: { maxLifetime: '90d' },
-        openid: { providers: { oidc: { name: 'Test IdP', issuer: idp.issuer, credentialsFile: idp.credentialsFile, claimMapping: { username: 'preferred_username' } } } },
-      },
-    },
+    extra: { auth: testIdpAuth(idp, { apikey: { maxLifetime: '90d' } }) },
   });
   work = await makeTempDir('account');
   image = await buildImage(join(work, 'img'), { seed: 'account-page', tag: '1' });

@@ -25,13 +25,10 @@ import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { send, type RawResponse } from '../support/http.js';
 import { formToken, signIn } from '../support/sign-in.js';
+import { testIdpAuth } from '../support/sso.js';
 
 const accessControl = { repositories: { '**': { anonymousPolicy: ['read'], defaultPolicy: ['read'] } } };
-const sso = (issuer: string, credentialsFile: string) => ({
-  failDelay: 0,
-  apikey: { maxLifetime: '90d' },
-  openid: { providers: { oidc: { name: 'Test IdP', issuer, credentialsFile, claimMapping: { username: 'preferred_username' } } } },
-});
+const sso = (issuer: string, credentialsFile: string) => testIdpAuth({ issuer, credentialsFile }, { apikey: { maxLifetime: '90d' } });
 
 let idp: Idp;
 let registry: Registry;

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIdp, type Idp } from '../harness/idp.js';
 import { pullToLayout, pushLayout } from '../harness/skopeo.js';
 import { send } from '../support/http.js';
+import { testIdpAuth } from '../support/sso.js';
 import { useStack } from '../support/stack.js';
 
 let idp: Idp;
@@ -25,12 +26,7 @@ const stack = useStack(() => ({
   accessControl: {
     repositories: { '**': { anonymousPolicy: ['read'], policies: [{ groups: ['artifact-workloads'], actions: ['read', 'create'] }] } },
   },
-  extra: {
-    auth: {
-      failDelay: 0,
-      openid: { providers: { oidc: { name: 'Test IdP', issuer: idp.issuer, credentialsFile: idp.credentialsFile, claimMapping: { username: 'preferred_username' } } } },
-    },
-  },
+  extra: { auth: testIdpAuth(idp) },
   image: { seed: 'outage', tag: '1' },
 }));
 

@@ -27,6 +27,7 @@ import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { basic, send, type RawResponse } from '../support/http.js';
 import { signIn } from '../support/sign-in.js';
+import { testIdpAuth } from '../support/sso.js';
 
 const CALLBACK = '/zot/auth/callback/oidc';
 const LOGIN_COOKIE = 'zot_gate_login';
@@ -45,12 +46,10 @@ beforeAll(async () => {
     upstream: registry.url,
     accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } },
     extra: {
-      auth: {
-        failDelay: 0,
+      auth: testIdpAuth(idp, {
         // every refusal here is on purpose: none may lock the address out of the next test
         throttle: { maxFailures: 0, usernameMaxFailures: 0 },
-        openid: { providers: { oidc: { name: 'Test IdP', issuer: idp.issuer, credentialsFile: idp.credentialsFile, claimMapping: { username: 'preferred_username' } } } },
-      },
+      }),
     },
   });
   key = await loadSessionKey(gate.config.dataDir);

@@ -21,6 +21,7 @@ import { loginAtIdp, startBrowser, type Browser } from '../harness/browser.js';
 import { startIdp, type Idp } from '../harness/idp.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
+import { testIdpAuth } from '../support/sso.js';
 
 let idp: Idp;
 let registry: Registry;
@@ -32,12 +33,7 @@ beforeAll(async () => {
   gate = await startGate({
     upstream: registry.url,
     accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } },
-    extra: {
-      auth: {
-        failDelay: 0,
-        openid: { providers: { oidc: { name: 'Test IdP', issuer: idp.issuer, credentialsFile: idp.credentialsFile, claimMapping: { username: 'preferred_username' } } } },
-      },
-    },
+    extra: { auth: testIdpAuth(idp) },
   });
 }, 60_000);
 

@@ -26,6 +26,7 @@ import { startRegistry, type Registry } from '../harness/registry.js';
 import { cli } from '../support/cli.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { signIn } from '../support/sign-in.js';
+import { testIdpAuth } from '../support/sso.js';
 
 let idp: Idp;
 let registry: Registry;
@@ -48,12 +49,7 @@ beforeAll(async () => {
   gate = await startGate({
     upstream: registry.url,
     accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } },
-    extra: {
-      auth: {
-        failDelay: 0,
-        openid: { providers: { oidc: { name: 'Test IdP', issuer: idp.issuer, credentialsFile: idp.credentialsFile, claimMapping: { username: 'preferred_username' } } } },
-      },
-    },
+    extra: { auth: testIdpAuth(idp) },
   });
 }, 60_000);
 

@@ -15,6 +15,7 @@ import { startIdp, type Idp } from '../harness/idp.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { ociBody, send } from '../support/http.js';
+import { testIdpProvider } from '../support/sso.js';
 
 let idp: Idp;
 let registry: Registry;
@@ -23,11 +24,10 @@ let gate: GateUnderTest;
 beforeAll(async () => {
   idp = await startIdp();
   registry = await startRegistry();
-  const provider = { issuer: idp.issuer, credentialsFile: idp.credentialsFile, claimMapping: { username: 'preferred_username' } };
   gate = await startGate({
     upstream: registry.url,
     accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } },
-    extra: { auth: { failDelay: 0, openid: { providers: { oidc: { name: 'Test IdP', ...provider }, second: { name: 'Second', ...provider } } } } },
+    extra: { auth: { failDelay: 0, openid: { providers: { oidc: testIdpProvider(idp), second: testIdpProvider(idp, { name: 'Second' }) } } } },
   });
 }, 60_000);
 

@@ -24,6 +24,7 @@ import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { ociBody, send, type RawResponse } from '../support/http.js';
 import { signIn } from '../support/sign-in.js';
+import { testIdpAuth } from '../support/sso.js';
 
 const CALLBACK = '/zot/auth/callback/oidc';
 const LOGIN_COOKIE = 'zot_gate_login';
@@ -42,13 +43,7 @@ const gateWith = (throttle: Record<string, unknown>) =>
   startGate({
     upstream: registry.url,
     accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } },
-    extra: {
-      auth: {
-        failDelay: 0,
-        throttle,
-        openid: { providers: { oidc: { name: 'Test IdP', issuer: idp.issuer, credentialsFile: idp.credentialsFile, claimMapping: { username: 'preferred_username' } } } },
-      },
-    },
+    extra: { auth: testIdpAuth(idp, { throttle }) },
   });
 
 beforeAll(async () => {

@@ -25,6 +25,7 @@ import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { ociBody, send } from '../support/http.js';
 import { signIn } from '../support/sign-in.js';
+import { testIdpAuth } from '../support/sso.js';
 
 const REFUSED = ociBody(
   'DENIED',
@@ -45,12 +46,7 @@ beforeAll(async () => {
   gate = await startGate({
     upstream: registry.url,
     accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } },
-    extra: {
-      auth: {
-        failDelay: 0,
-        openid: { providers: { oidc: { name: 'Test IdP', issuer: idp.issuer, credentialsFile: idp.credentialsFile, claimMapping: { username: 'preferred_username' } } } },
-      },
-    },
+    extra: { auth: testIdpAuth(idp) },
   });
   attacker = createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

@@ -34,6 +34,7 @@ import { makeTempDir, removeDir } from '../harness/tmp.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { send } from '../support/http.js';
 import { signIn } from '../support/sign-in.js';
+import { testIdpAuth } from '../support/sso.js';
 
 const accessControl = {
   repositories: { '**': { anonymousPolicy: ['read'], policies: [{ groups: ['org-unit-engineering-team-007'], actions: ['read', 'create'] }] } },
@@ -66,12 +67,7 @@ const startOn = (dir?: string) =>
     upstream: registry.url,
     accessControl,
     ...(dir === undefined ? {} : { dir }),
-    extra: {
-      auth: {
-        failDelay: 0,
-        openid: { providers: { oidc: { name: 'Test IdP', issuer: idp.issuer, credentialsFile: idp.credentialsFile, claimMapping: { username: 'preferred_username' } } } },
-      },
-    },
+    extra: { auth: testIdpAuth(idp) },
   });
 
 /** Every Set-Cookie the gate sends to the page, as sent. */

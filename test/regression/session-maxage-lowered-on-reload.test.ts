@@ -21,6 +21,7 @@ import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { ociBody, send, type RawResponse } from '../support/http.js';
 import { signIn } from '../support/sign-in.js';
+import { testIdpAuth } from '../support/sso.js';
 
 const accessControl = {
   repositories: { '**': { anonymousPolicy: ['read'], policies: [{ groups: ['artifact-workloads'], actions: ['read', 'create'] }] } },
@@ -38,13 +39,7 @@ beforeAll(async () => {
   gate = await startGate({
     upstream: registry.url,
     accessControl,
-    extra: {
-      auth: {
-        failDelay: 0,
-        session: { maxAge: '2h' },
-        openid: { providers: { oidc: { name: 'Test IdP', issuer: idp.issuer, credentialsFile: idp.credentialsFile, claimMapping: { username: 'preferred_username' } } } },
-      },
-    },
+    extra: { auth: testIdpAuth(idp, { session: { maxAge: '2h' } }) },
   });
   original = gate.config;
 }, 60_000);
