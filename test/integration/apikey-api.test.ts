@@ -7,11 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/identity/apikey.js';
-import { seal } from '../../src/sso/seal.js';
-import { loadSessionKey } from '../../src/sso/session-key.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { basic, ociBody, send, type RawResponse } from '../support/http.js';
+import { sealedSession } from '../support/session.js';
 
 const accessControl = {
   repositories: { '**': { anonymousPolicy: ['read'], policies: [{ groups: ['artifact-workloads'], actions: ['read', 'create'] }] } },
@@ -76,8 +75,7 @@ function create(g: GateUnderTest, headers: Record<string, string>, payload: unkn
  */
 async function sessionCookie(g: GateUnderTest, user: string, groups: string[]): Promise<string> {
   await g.store.setUserGroups(user, groups);
-  const key = await loadSessionKey(g.config.dataDir);
-  return `session=${await seal({ i: randomBytes(16).toString('base64url'), u: user, p: 'oidc', c: 'csrf' }, key, new Date(), 3_600_000)}`;
+  return sealedSession(g.config.dataDir, { i: randomBytes(16).toString('base64url'), u: user });
 }
 
 /** RFC 3339 without fractional seconds, `days` from now. */
@@ -103,7 +101,7 @@ describe('authentication: an API key, or the session with zot\'s UI header', () 
     ['a password that is not a key', async () => ({ authorization: basic('alice', 'hunter2') }), 'Basic realm="zot"', invalid],
     ['a Bearer token', async () => ({ authorization: 'Bearer abc.def.ghi' }), 'Basic realm="zot"', invalid],
     ['a session cookie without the UI header', async () => ({ cookie: await sessionCookie(gate, 'carol', []) }), 'Basic realm="zot"', unauthenticated],
-    ['a session cookie sealed with another key, zot UI', async () => ({ ...ZOT_UI, cookie: `session=${await seal({ i: 'sealed-with-another-key', u: 'carol', g: [], p: 'oidc', c: 'x' }, new Uint8Array(32), new Date(), 3_600_000)}` }), undefined, unauthenticated],
+    ['a session cookie sealed with another key, zot UI', async () => ({ ...ZOT_UI, cookie: await sealedSession(new Uint8Array(32), { i: 'sealed-with-another-key', u: 'carol', g: [], c: 'x' }) }), undefined, unauthenticated],
   ];
   const methods = [
     ['GET', {}],

@@ -18,11 +18,10 @@ import { join } from 'node:path';
 import { generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrustedIssuers } from '../../src/identity/trusted-issuers.js';
-import { seal } from '../../src/sso/seal.js';
-import { loadSessionKey } from '../../src/sso/session-key.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
 import { basic, ociError, send, type RawResponse } from '../support/http.js';
 import { OCI_MANIFEST, annotated } from '../support/registry-ops.js';
+import { sealedSession } from '../support/session.js';
 import { useStack } from '../support/stack.js';
 
 const AUDIENCE = 'zot-gate-test';
@@ -247,10 +246,9 @@ describe("a trusted issuer's discovery", () => {
 
 describe('while the IdP hangs, nothing but a login waits on it', () => {
   it('pulls, API-key pushes, tokens, account, logout, metrics and probes each answer within 1 s', async () => {
-    const key = await loadSessionKey(stack.gate.config.dataDir);
     // alice's groups as her login recorded them; the session holds none
     await stack.gate.store.setUserGroups('alice', ['pushers']);
-    const session = `session=${await seal({ i: 'forged-by-the-test-0001', u: 'alice', p: 'oidc', c: 'csrf' }, key, new Date(), 3_600_000)}`;
+    const session = await sealedSession(stack.gate.config.dataDir, { i: 'forged-by-the-test-0001', u: 'alice' });
     // Past the backoff of the tests above: these two ask the hung IdP again, and wait.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const waitingLogin = timed(() => send(stack.gate.url, { path: '/zot/auth/login?provider=oidc' }));
@@ -288,8 +286,7 @@ describe('while the IdP hangs, nothing but a login waits on it', () => {
   });
 
   it('logout says nothing of the IdP it has not discovered, and readiness reports without asking', async () => {
-    const key = await loadSessionKey(stack.gate.config.dataDir);
-    const session = `session=${await seal({ i: 'forged-by-the-test-0002', u: 'alice', g: [], p: 'oidc', c: 'csrf' }, key, new Date(), 3_600_000)}`;
+    const session = await sealedSession(stack.gate.config.dataDir, { i: 'forged-by-the-test-0002', u: 'alice', g: [] });
     const logout = await send(stack.gate.url, { method: 'POST', path: '/zot/auth/logout', headers: { cookie: session, 'x-zot-api-client': 'zot-ui' } });
     expect([logout.status, logout.json()]).toEqual([200, {}]);
     const ready = await send(stack.gate.url, { path: '/-/readyz' });

@@ -20,15 +20,15 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seal } from '../../src/sso/seal.js';
-import { loadSessionKey } from '../../src/sso/session-key.js';
 import { fill, must, sh, tmpfsProblem } from '../harness/disk-faults.js';
 import { startIdp, type Idp } from '../harness/idp.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { ociBody, send, type RawResponse } from '../support/http.js';
+import { sealedSession } from '../support/session.js';
 import { formToken, signIn } from '../support/sign-in.js';
+import { testIdpAuth } from '../support/sso.js';
 
 const accessControl = {
   repositories: { '**': { anonymousPolicy: ['read'], policies: [{ groups: ['artifact-workloads'], actions: ['read', 'create'] }] } },
@@ -47,12 +47,7 @@ const startOnDir = (on = dir) =>
     dir: on,
     upstream: registry.url,
     accessControl,
-    extra: {
-      auth: {
-        failDelay: 0,
-        openid: { providers: { oidc: { name: 'Test IdP', issuer: idp.issuer, credentialsFile: idp.credentialsFile, claimMapping: { username: 'preferred_username' } } } },
-      },
-    },
+    extra: { auth: testIdpAuth(idp) },
   });
 
 beforeAll(async () => {
@@ -147,7 +142,7 @@ describe('a session cookie saved before logout', () => {
   }, 30_000);
 
   it('a cookie sealed before sessions had ids (it could never be revoked) is no session', async () => {
-    const legacy = `session=${await seal({ u: 'bob', g: ['artifact-workloads'], p: 'oidc', c: 'csrf' }, await loadSessionKey(gate.config.dataDir), new Date(), 3_600_000)}`;
+    const legacy = await sealedSession(gate.config.dataDir, { u: 'bob', g: ['artifact-workloads'] });
     await expectRefusedEverywhere(gate, legacy, 'csrf', 'bob');
   });
 
