@@ -18,11 +18,12 @@
  * from loopback only (`trustProxy: 'loopback'`), as behind Caddy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256 } from '../harness/images.js';
 import { run } from '../harness/process.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { basic, ociError, send, type RawResponse } from '../support/http.js';
+import { samplesOf } from '../support/metrics.js';
+import { registryOps } from '../support/registry-ops.js';
 
 const REPO = 'throttle/app';
 const BLOB = 'a layer the anonymous may read';
@@ -77,12 +78,7 @@ async function failures(path: string, from: string, count: number, auth: (i: num
 async function scrape(target: GateUnderTest, ...families: string[]): Promise<Record<string, number>> {
   const response = await send(target.url, { path: '/-/metrics' });
   expect(response.status).toBe(200);
-  const out: Record<string, number> = {};
-  for (const line of response.body.split('\n')) {
-    const match = /^(\S+?)(\{.*\})? (\S+)$/.exec(line);
-    if (match !== null && families.includes(match[1]!)) out[`${match[1]}${match[2] ?? ''}`] = Number(match[3]);
-  }
-  return out;
+  return samplesOf(response.body, ...families);
 }
 
 const THROTTLE_FAMILIES = ['zot_gate_auth_throttled_total', 'zot_gate_auth_locks_total'];
@@ -97,13 +93,7 @@ beforeAll(async () => {
   for (const owner of ['ci', 'deploy'] as const) {
     keys[owner] = (await gate.store.create({ owner, label: 'throttle', expiresAt: null, scopes: [], groups: ['ci'] })).key;
   }
-  digest = sha256(BLOB);
-  const started = await send(registry.url, { method: 'POST', path: `/v2/${REPO}/blobs/uploads/` });
-  expect(started.status).toBe(202);
-  const location = new URL(started.headers.location!, registry.url);
-  location.searchParams.set('digest', digest);
-  const done = await send(registry.url, { method: 'PUT', path: `${location.pathname}${location.search}`, headers: { 'content-type': 'application/octet-stream' }, body: BLOB });
-  expect(done.status, done.body).toBe(201);
+  digest = await registryOps(registry.url).putBlob(REPO, BLOB);
 }, 60_000);
 
 afterAll(async () => {

@@ -13,6 +13,8 @@ import { run } from '../harness/process.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { basic, ociError, send, type RawResponse } from '../support/http.js';
+import { samples } from '../support/metrics.js';
+import { registryOps } from '../support/registry-ops.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const REPO = 'obs/app';
@@ -36,18 +38,6 @@ const auth = { prom: '', pusher: '', stranger: basic('prom', `zak_${'0'.repeat(3
 let manifests: string[];
 let configDigest: string;
 
-/** One sample per `name{labels}`, labels sorted by name, as the exposition states them. */
-function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (match === null) continue;
-    const labels = [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, k, v]) => `${k}="${v}"`).sort();
-    out.set(labels.length === 0 ? match[1]! : `${match[1]}{${labels.join(',')}}`, Number(match[3]));
-  }
-  return out;
-}
-
 async function scrape(): Promise<Map<string, number>> {
   const response = await send(gate.url, { path: '/-/metrics', headers: { authorization: auth.prom } });
   expect(response.status, response.body).toBe(200);
@@ -65,18 +55,6 @@ function delta(before: Map<string, number>, after: Map<string, number>, ...prefi
   return changed;
 }
 
-/** Uploads `data` as one blob straight into the registry (POST, then PUT with the body). */
-async function putBlobDirect(repository: string, data: string): Promise<string> {
-  const digest = sha256(data);
-  const started = await send(registry.url, { method: 'POST', path: `/v2/${repository}/blobs/uploads/` });
-  expect(started.status).toBe(202);
-  const location = new URL(started.headers.location!, registry.url);
-  location.searchParams.set('digest', digest);
-  const done = await send(registry.url, { method: 'PUT', path: `${location.pathname}${location.search}`, headers: { 'content-type': 'application/octet-stream' }, body: data });
-  expect(done.status, done.body).toBe(201);
-  return digest;
-}
-
 function call(who: string, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<RawResponse> {
   return send(gate.url, { method, path, headers: { ...(who === '' ? {} : { authorization: who }), ...headers }, ...(body === undefined ? {} : { body }) });
 }
@@ -91,7 +69,7 @@ beforeAll(async () => {
   }
   await gate.store.create({ owner: 'pusher', label: 'old', expiresAt: new Date(Date.now() - DAY), scopes: [] });
   const config = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
-  configDigest = await putBlobDirect(REPO, config);
+  configDigest = await registryOps(registry.url).putBlob(REPO, config);
   manifests = [1, 2].map((n) =>
     JSON.stringify({
       schemaVersion: 2,

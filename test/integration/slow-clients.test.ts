@@ -127,16 +127,7 @@ function parseResponse(text: string): { statusLine: string; headers: Record<stri
 const oci = (code: string, message: string, reason: string) => JSON.stringify(ociBody(code, message, reason));
 
 /** Uploads `bytes` straight to the registry, as one monolithic PUT; returns its digest. */
-async function pushBlobDirect(repository: string, bytes: Buffer): Promise<string> {
-  const digest = sha256(bytes);
-  const started = await send(registry.url, { method: 'POST', path: `/v2/${repository}/blobs/uploads/` });
-  expect(started.status).toBe(202);
-  const location = new URL(started.headers.location as string, registry.url);
-  location.searchParams.set('digest', digest);
-  const done = await send(registry.url, { method: 'PUT', path: `${location.pathname}${location.search}`, headers: { 'content-type': 'application/octet-stream' }, body: bytes });
-  expect(done.status, done.body).toBe(201);
-  return digest;
-}
+const pushBlobDirect = (repository: string, bytes: Buffer): Promise<string> => registryOps(registry.url).putBlob(repository, bytes);
 
 /** A valid image manifest whose blobs are in `repository`. */
 async function manifestIn(repository: string, seed: string): Promise<string> {

@@ -27,11 +27,11 @@
  */
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256 } from '../harness/images.js';
 import { startRecorder, type Recorder } from '../harness/recorder.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { basic, ociBody, send, type RawResponse } from '../support/http.js';
+import { registryOps } from '../support/registry-ops.js';
 
 const REPO = 'forwarded/app';
 const BLOB = 'a public layer';
@@ -93,12 +93,7 @@ async function lockThrough(gate: GateUnderTest, from: (i: number) => From): Prom
 beforeAll(async () => {
   registry = await startRegistry();
   recorder = await startRecorder(registry.url);
-  digest = sha256(BLOB);
-  const started = await send(registry.url, { method: 'POST', path: `/v2/${REPO}/blobs/uploads/` });
-  const location = new URL(started.headers.location!, registry.url);
-  location.searchParams.set('digest', digest);
-  const done = await send(registry.url, { method: 'PUT', path: `${location.pathname}${location.search}`, headers: { 'content-type': 'application/octet-stream' }, body: BLOB });
-  expect(done.status, done.body).toBe(201);
+  digest = await registryOps(registry.url).putBlob(REPO, BLOB);
 }, 60_000);
 
 afterAll(async () => {

@@ -16,10 +16,10 @@
  * unchanged: a locked address is refused before anything is checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256 } from '../harness/images.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { basic, ociBody, ociError, send, type RawResponse } from '../support/http.js';
+import { registryOps } from '../support/registry-ops.js';
 
 const REPO = 'runners/app';
 const BLOB = 'a layer only CI may read';
@@ -43,12 +43,7 @@ beforeAll(async () => {
   // The issue's numbers: the default throttle (30 per address, 60 per username, 1m locks); no failDelay, to run fast.
   gate = await startGate({ upstream: registry.url, accessControl, extra: { auth: { failDelay: 0 } } });
   key = (await gate.store.create({ owner: 'runner', label: 'ci', expiresAt: null, scopes: [], groups: ['ci'] })).key;
-  digest = sha256(BLOB);
-  const started = await send(registry.url, { method: 'POST', path: `/v2/${REPO}/blobs/uploads/` });
-  const location = new URL(started.headers.location!, registry.url);
-  location.searchParams.set('digest', digest);
-  const done = await send(registry.url, { method: 'PUT', path: `${location.pathname}${location.search}`, headers: { 'content-type': 'application/octet-stream' }, body: BLOB });
-  expect(done.status, done.body).toBe(201);
+  digest = await registryOps(registry.url).putBlob(REPO, BLOB);
 }, 60_000);
 
 afterAll(async () => {

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { expect } from 'vitest';
-import { blobPath } from '../harness/images.js';
+import { blobPath, sha256 } from '../harness/images.js';
 import { send } from './http.js';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -23,11 +23,21 @@ export interface RegistryOps {
   putManifest(repository: string, reference: string, body: string, mediaType?: string): Promise<void>;
   /** Uploads one blob of an OCI layout: POST, then a monolithic PUT (201 expected). */
   pushBlob(repository: string, layoutDir: string, digest: string): Promise<void>;
+  /** Uploads `data` as one blob, as {@link pushBlob} does; returns its digest. */
+  putBlob(repository: string, data: string | Uint8Array): Promise<string>;
   /** Links blobs already in `from` into `repository` by cross-repository mount (201 expected each). */
   mountBlobs(repository: string, from: string, digests: readonly string[]): Promise<void>;
 }
 
 export function registryOps(baseUrl: string): RegistryOps {
+  const upload = async (repository: string, digest: string, body: string | Uint8Array): Promise<void> => {
+    const started = await send(baseUrl, { method: 'POST', path: `/v2/${repository}/blobs/uploads/` });
+    expect(started.status, started.body).toBe(202);
+    const location = new URL(started.headers.location as string, baseUrl);
+    location.searchParams.set('digest', digest);
+    const done = await send(baseUrl, { method: 'PUT', path: `${location.pathname}${location.search}`, headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from(body) });
+    expect(done.status, done.body).toBe(201);
+  };
   return {
     async digestOf(repository, reference, accept = OCI_MANIFEST) {
       const response = await send(baseUrl, { method: 'HEAD', path: `/v2/${repository}/manifests/${reference}`, headers: { accept } });
@@ -40,13 +50,12 @@ export function registryOps(baseUrl: string): RegistryOps {
       expect(response.status, response.body).toBe(201);
     },
     async pushBlob(repository, layoutDir, digest) {
-      const started = await send(baseUrl, { method: 'POST', path: `/v2/${repository}/blobs/uploads/` });
-      expect(started.status, started.body).toBe(202);
-      const location = new URL(started.headers.location as string, baseUrl);
-      location.searchParams.set('digest', digest);
-      const body = await readFile(blobPath(layoutDir, digest));
-      const done = await send(baseUrl, { method: 'PUT', path: `${location.pathname}${location.search}`, headers: { 'content-type': 'application/octet-stream' }, body });
-      expect(done.status, done.body).toBe(201);
+      await upload(repository, digest, await readFile(blobPath(layoutDir, digest)));
+    },
+    async putBlob(repository, data) {
+      const digest = sha256(data);
+      await upload(repository, digest, data);
+      return digest;
     },
     async mountBlobs(repository, from, digests) {
       for (const digest of digests) {
