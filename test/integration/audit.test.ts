@@ -7,20 +7,19 @@
  * the moment a DELETE's response arrives still has the line.
  */
 import { request as httpRequest } from 'node:http';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_FIELDS } from '../../src/observability/audit.js';
 import { sha256 } from '../harness/images.js';
-import { freePort } from '../harness/ports.js';
-import { run, startProcess, waitForUrl, type ManagedProcess } from '../harness/process.js';
+import type { ManagedProcess } from '../harness/process.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
+import { serveWithCliKey } from '../support/cli.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { basic, send, type RawResponse } from '../support/http.js';
+import { registryOps } from '../support/registry-ops.js';
 
-const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const REPO = 'audit/app';
 const CONFIG = '{}';
@@ -46,17 +45,6 @@ const GROUPS: Record<Who, string[]> = { reader: ['readers'], writer: ['writers']
 let registry: Registry;
 let gate: GateUnderTest;
 const auth = {} as Record<Who | 'stranger', string>;
-
-/** Uploads `data` as one blob straight into the registry. */
-async function putBlobDirect(base: string, repository: string, data: string): Promise<string> {
-  const digest = sha256(data);
-  const started = await send(base, { method: 'POST', path: `/v2/${repository}/blobs/uploads/` });
-  const location = new URL(started.headers.location!, base);
-  location.searchParams.set('digest', digest);
-  const done = await send(base, { method: 'PUT', path: `${location.pathname}${location.search}`, headers: { 'content-type': 'application/octet-stream' }, body: data });
-  expect(done.status, done.body).toBe(201);
-  return digest;
-}
 
 /** A distinct manifest over the config blob; `n` makes it distinct. */
 function manifest(n: number): string {
@@ -103,7 +91,7 @@ beforeAll(async () => {
     auth[who] = basic(who, key);
   }
   auth.stranger = basic('reader', `zak_${'0'.repeat(32)}`);
-  await putBlobDirect(registry.url, REPO, CONFIG);
+  await registryOps(registry.url).putBlob(REPO, CONFIG);
 }, 60_000);
 
 afterAll(async () => {
@@ -239,22 +227,15 @@ describe('the audit file survives a SIGKILL right after the request was answered
   });
 
   it('the DELETE answered just before the kill is in the file', async () => {
-    const port = await freePort();
-    const config = join(work, 'zot-gate.json');
-    await writeFile(
-      config,
-      JSON.stringify({ listen: { host: '127.0.0.1', port }, upstream: { url: registry.url }, dataDir: './data', audit: { file: './audit.log' }, auth: { failDelay: 0 }, accessControl }),
-    );
-    const made = await run(process.execPath, [join(root, 'dist/cli.js'), 'apikey', 'create', '--config', config, '--user', 'root', '--groups', 'admins'], { timeoutMs: 20_000 });
-    expect(made.code, made.stderr).toBe(0);
-    serve = await startProcess(process.execPath, [join(root, 'dist/cli.js'), 'serve', '--config', config], { cwd: root });
-    await waitForUrl(serve, `http://127.0.0.1:${port}/-/healthz`);
+    const config = (port: number) => ({ listen: { host: '127.0.0.1', port }, upstream: { url: registry.url }, dataDir: './data', audit: { file: './audit.log' }, auth: { failDelay: 0 }, accessControl });
+    const { proc, port, key } = await serveWithCliKey(work, config, { user: 'root', groups: 'admins' });
+    serve = proc;
     const digest = await putManifestDirect(registry.url, 'doomed', manifest(4));
 
     const killed = serve;
     const requestId = await new Promise<string>((resolveId, reject) => {
       const req = httpRequest(
-        { host: '127.0.0.1', port, method: 'DELETE', path: `/v2/${REPO}/manifests/${digest}`, headers: { authorization: basic('root', made.stdout.trim()) } },
+        { host: '127.0.0.1', port, method: 'DELETE', path: `/v2/${REPO}/manifests/${digest}`, headers: { authorization: basic('root', key) } },
         (res) => {
           // the first moment the client knows the answer: nothing may be lost from here on
           process.kill(killed.pid, 'SIGKILL');

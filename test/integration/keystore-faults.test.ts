@@ -28,16 +28,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY_STORE_FILE, keyStorePath } from '../../src/identity/apikey-store.js';
 import { withFileLock } from '../../src/identity/file-lock.js';
-import { seal } from '../../src/sso/seal.js';
-import { loadSessionKey } from '../../src/sso/session-key.js';
 import { freePort } from '../harness/ports.js';
 import { run, startProcess, waitForUrl, type ManagedProcess } from '../harness/process.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { pullToLayout, pushLayout } from '../harness/skopeo.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
 import { fill, must, sh, tmpfsProblem } from '../harness/disk-faults.js';
-import { cli, logsOf } from '../support/cli.js';
+import { cli, logsOf, serveWithCliKey } from '../support/cli.js';
 import { basic, ociBody, send, type RawResponse } from '../support/http.js';
+import { sealedSession } from '../support/session.js';
 import { useStack } from '../support/stack.js';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -73,10 +72,8 @@ function startUpload(url: string, key: string): Promise<RawResponse> {
   return send(url, { method: 'POST', path: '/v2/team/app/blobs/uploads/', headers: { authorization: basic('ci', key) } });
 }
 
-/** A browser session exactly as the gate seals it (sessions.ts `{i, u, g, p, c}`), with the gate's own key. */
-async function sessionCookie(dataDir: string): Promise<string> {
-  return `session=${await seal({ i: 'forged-by-the-test-0001', u: 'carol', g: [], p: 'oidc', c: 'csrf' }, await loadSessionKey(dataDir), new Date(), 3_600_000)}`;
-}
+/** A browser session as the gate seals it, with the gate's own key. */
+const sessionCookie = (dataDir: string): Promise<string> => sealedSession(dataDir, { i: 'forged-by-the-test-0001', u: 'carol', g: [] });
 
 /** Polls `check` every 100 ms for up to `ms`; returns whether it came true. */
 async function within(ms: number, check: () => Promise<boolean>): Promise<boolean> {
@@ -447,18 +444,11 @@ describe('a store turning corrupt under a running gate', () => {
   beforeAll(async () => {
     registry = await startRegistry();
     work = await makeTempDir('keystore-runtime');
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    configPath = join(work, 'zot-gate.json');
     dataDir = join(work, 'data');
     storePath = join(dataDir, API_KEY_STORE_FILE);
-    const config = { listen: { host: '127.0.0.1', port }, upstream: { url: registry.url }, dataDir: './data', auth: { failDelay: 0 }, accessControl };
-    await writeFile(configPath, JSON.stringify(config));
-    const created = await cli(['apikey', 'create', '--user', 'ci', '--groups', 'pushers', '--config', configPath]);
-    expect([created.code, created.stderr]).toEqual([0, '']);
-    key = created.stdout.trim();
-    gate = await startProcess(process.execPath, [CLI, 'serve', '--config', configPath], { cwd: root });
-    await waitForUrl(gate, `${url}/-/healthz`);
+    const upstream = { url: registry.url };
+    const config = (port: number) => ({ listen: { host: '127.0.0.1', port }, upstream, dataDir: './data', auth: { failDelay: 0 }, accessControl });
+    ({ proc: gate, url, configPath, key } = await serveWithCliKey(work, config, { user: 'ci', groups: 'pushers' }));
     expect((await startUpload(url, key)).status).toBe(202);
     // the first use is written back; wait for it so that the hand edit below starts from the final text
     await useWrittenBack(storePath);

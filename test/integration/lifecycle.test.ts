@@ -8,11 +8,10 @@ import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../harness/ports.js';
-import { run, startProcess, waitForUrl, type ManagedProcess } from '../harness/process.js';
+import { run } from '../harness/process.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
-import { cli, logsOf } from '../support/cli.js';
+import { logsOf, serveWithCliKey, type ServedWithKey } from '../support/cli.js';
 import { basic, send } from '../support/http.js';
 
 const SIZE = 256 * 1024 * 1024;
@@ -56,29 +55,10 @@ afterAll(async () => {
   if (work) await removeDir(work);
 });
 
-interface Serving {
-  readonly proc: ManagedProcess;
-  readonly url: string;
-  readonly configPath: string;
-  readonly key: string;
-}
-
-async function serve(name: string): Promise<Serving> {
-  const dir = join(work, name);
-  await run('mkdir', ['-p', dir]);
-  const port = await freePort();
-  const configPath = join(dir, 'zot-gate.json');
-  await writeFile(configPath, configFor(port, registry.url, true));
-  const created = await cli(['apikey', 'create', '--user', 'ci', '--groups', 'ci', '--config', configPath]);
-  expect(created.code, created.stderr).toBe(0);
-  const proc = await startProcess(process.execPath, ['dist/cli.js', 'serve', '--config', configPath]);
-  const url = `http://127.0.0.1:${port}`;
-  await waitForUrl(proc, `${url}/-/healthz`);
-  return { proc, url, configPath, key: created.stdout.trim() };
-}
+const serve = (name: string): Promise<ServedWithKey> => serveWithCliKey(join(work, name), (port) => configFor(port, registry.url, true), { user: 'ci', groups: 'ci' });
 
 /** Starts the upload of the big blob with curl, throttled so it lasts a few seconds. */
-async function startUpload(gate: Serving, repository: string) {
+async function startUpload(gate: ServedWithKey, repository: string) {
   const start = await send(gate.url, { method: 'POST', path: `/v2/${repository}/blobs/uploads/`, headers: { authorization: basic('ci', gate.key) } });
   expect(start.status).toBe(202);
   const location = start.headers.location!;
