@@ -29,6 +29,7 @@ import { sessionFailure, Sessions } from './sso/sessions.js';
 import { forwardPlugin } from './proxy/forward.js';
 import { clientProto } from './proxy/forwarded.js';
 import { acceptedRequestId, trustedPeers } from './policy/trusted-peer.js';
+import type { Reason } from './policy/types.js';
 import { TagLocks } from './proxy/tag-locks.js';
 import { UploadSessions } from './proxy/upload-sessions.js';
 import type { Upstream } from './proxy/upstream.js';
@@ -114,7 +115,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   observeRequests(app, { metrics, audit, now });
   app.addHook('onClose', async () => audit.close());
 
-  app.setErrorHandler((error: Error & { statusCode?: number; reason?: string }, request, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number; reason?: Reason }, request, reply) => {
     // The key store (or the list of ended sessions, behind a browser session) could not be read or written:
     // the operator's problem, said without a path (apikey-file.ts, revoked-sessions.ts).
     const store = sessionFailure(error);

@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { noteError } from '../observability/observation.js';
+import type { Reason } from '../policy/types.js';
 import { isZotUi } from './origin.js';
 
 export type OciErrorCode =
@@ -27,7 +28,7 @@ export interface OciError {
   readonly code: OciErrorCode;
   readonly message: string;
   /** kebab-case, the same word logs, metrics and audit events use */
-  readonly reason: string;
+  readonly reason: Reason;
   /** more detail for the operator, merged into `detail` beside `reason` */
   readonly detail?: Readonly<Record<string, unknown>>;
 }
@@ -77,6 +78,6 @@ export function sendOciError(
 declare module 'fastify' {
   interface FastifyRequest {
     /** why the gate answered as it did; read by logs and metrics */
-    gateReason?: string;
+    gateReason?: Reason;
   }
 }

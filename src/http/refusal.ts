@@ -6,7 +6,7 @@
 import type { AuthFailure } from '../identity/resolve.js';
 import type { Identity } from '../identity/types.js';
 import type { ImmutableMatch } from '../policy/immutable.js';
-import type { Decision } from '../policy/types.js';
+import type { CredentialReason, Decision } from '../policy/types.js';
 import type { Action } from '../registry/types.js';
 import type { OciError } from './oci-error.js';
 
@@ -52,7 +52,7 @@ export const CLIENT_FACING: Partial<Record<AuthFailure, string>> = {
  * keys could not be fetched — the token may be good, and a 401 reads to
  * clients as a wrong password. `told` are the failures this endpoint names.
  */
-export function credentialsRefused(failure: string, told: Partial<Record<string, string>> = {}): OciError {
+export function credentialsRefused(failure: CredentialReason, told: Partial<Record<string, string>> = {}): OciError {
   if (failure === 'issuer-unavailable') {
     return { status: 503, code: 'UNAVAILABLE', message: 'the issuer of this token cannot be reached to check it; retry later', reason: failure };
   }

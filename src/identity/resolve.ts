@@ -6,6 +6,7 @@ import { decodeJwt } from 'jose';
 import type { Credentials } from './credentials.js';
 import { keyExpiry } from '../policy/api-key.js';
 import { GATE_ISSUER, type GateTokens } from './gate-tokens.js';
+import type { TrustedIssuerFailure } from './trusted-issuers.js';
 import { ANONYMOUS, type ApiKeyRecord, type Identity } from './types.js';
 
 export type LookupResult =
@@ -25,7 +26,7 @@ export interface TrustedJwtVerifier {
   looksLikeJwt(token: string): boolean;
   verify(token: string): Promise<
     | { readonly ok: true; readonly identity: Identity; /** the JWT's `exp`, in ms since the epoch */ readonly expiresAt?: number }
-    | { readonly ok: false; readonly reason: string; readonly detail?: string }
+    | { readonly ok: false; readonly reason: TrustedIssuerFailure; readonly detail?: string }
   >;
 }
 

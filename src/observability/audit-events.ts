@@ -15,6 +15,7 @@
  * Allowed writes and deletes are audited whatever the registry then answered;
  * `status` says what the client got.
  */
+import type { Reason } from '../policy/types.js';
 import type { ParsedRequest } from '../registry/types.js';
 import type { AuditEvent } from './audit.js';
 import type { Observation } from './observation.js';
@@ -32,10 +33,9 @@ export function auditFactsOf(observation: Observation, method: string, status: n
   const parsed = registry === undefined || registry === 'invalid' ? undefined : registry;
   const challenge = parsed?.route.kind === 'base' && authFailure === undefined;
   const refused = (error !== undefined && REFUSALS.has(error.status)) || decision?.allow === false;
-  if (refused && !challenge) {
-    const reason = authFailure ?? (decision?.allow === false ? decision.reason : error?.reason) ?? 'refused';
-    return facts(observation, 'refusal', method, status, parsed, 'deny', reason);
-  }
+  // a refusal has a reason: its credentials', its decision's, or its error's
+  const reason = refused ? (authFailure ?? (decision?.allow === false ? decision.reason : error?.reason)) : undefined;
+  if (reason !== undefined && !challenge) return facts(observation, 'refusal', method, status, parsed, 'deny', reason);
   if (parsed === undefined || decision?.allow !== true) return null;
   if (method === 'DELETE') return facts(observation, 'delete', method, status, parsed, 'allow', decision.reason);
   if (isWrite(parsed, method)) return facts(observation, 'write', method, status, parsed, 'allow', decision.reason);
@@ -54,7 +54,7 @@ function facts(
   status: number,
   parsed: ParsedRequest | undefined,
   decision: 'allow' | 'deny',
-  reason: string,
+  reason: Reason,
 ): AuditFacts {
   const identity = observation.identity;
   const subject = parsed === undefined ? { repository: null, reference: null, digest: null } : subjectOf(parsed, observation.digest);

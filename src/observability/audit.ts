@@ -9,6 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Reason } from '../policy/types.js';
 import { DurableAppender } from './durable-append.js';
 import type { AuthLabel } from './metrics.js';
 
@@ -33,7 +34,7 @@ export interface AuditEvent {
   readonly digest: string | null;
   readonly decision: 'allow' | 'deny';
   /** kebab-case, the word logs and metrics use */
-  readonly reason: string;
+  readonly reason: Reason;
   /** the status the client got */
   readonly status: number;
   readonly requestId: string;

@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ThrottleScope } from '../policy/throttle.js';
+import type { CredentialReason, Reason } from '../policy/types.js';
 import { keyExpired } from '../policy/api-key.js';
 import type { AuthMethod, ApiKeyRecord } from '../identity/types.js';
 import type { Action } from '../registry/types.js';
@@ -110,13 +111,13 @@ export class GateMetrics {
   }
 
   /** One authorization decision; a denial for `tag-immutable` is also an immutability refusal. */
-  decision(action: DecisionAction, allow: boolean, reason: string): void {
+  decision(action: DecisionAction, allow: boolean, reason: Reason): void {
     this.#decisions.inc({ action, result: allow ? 'allow' : 'deny', reason });
     if (!allow && reason === 'tag-immutable') this.#immutable.inc({ action });
   }
 
   /** One authentication: `failure` is the AuthFailure that refused it, absent when it succeeded. */
-  auth(method: AuthLabel, failure?: string): void {
+  auth(method: AuthLabel, failure?: CredentialReason): void {
     this.#auth.inc(failure === undefined ? { method, result: 'ok' } : { method, result: 'fail', reason: failure });
   }
 

@@ -7,6 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AuthFailure } from '../identity/resolve.js';
 import type { Identity } from '../identity/types.js';
+import type { CredentialReason, Reason } from '../policy/types.js';
 import type { ParsedRequest } from '../registry/types.js';
 import type { AuditEventKind } from './audit.js';
 import type { AuthLabel, DecisionAction } from './metrics.js';
@@ -14,7 +15,7 @@ import type { AuthLabel, DecisionAction } from './metrics.js';
 export interface NotedDecision {
   readonly action: DecisionAction;
   readonly allow: boolean;
-  readonly reason: string;
+  readonly reason: Reason;
 }
 
 /** An audit event a handler states outright (login, logout, key changes). */
@@ -23,7 +24,7 @@ export interface AuditNote {
   readonly identity: string | null;
   readonly authMethod: AuthLabel;
   readonly decision: 'allow' | 'deny';
-  readonly reason: string;
+  readonly reason: Reason;
   readonly detail?: Readonly<Record<string, unknown>>;
 }
 
@@ -35,11 +36,11 @@ export interface Observation {
   identity?: Identity;
   /** set whenever credentials were looked at, refused or not */
   authMethod?: AuthLabel;
-  authFailure?: string;
+  authFailure?: CredentialReason;
   /** the last decision made wins: a later, fuller check overrides the hook's first one */
   decision?: NotedDecision;
   /** an error the gate itself rendered (oci-error.ts) */
-  error?: { readonly status: number; readonly reason: string };
+  error?: { readonly status: number; readonly reason: Reason };
   /** a manifest PUT's body digest */
   digest?: string;
   detail?: Readonly<Record<string, unknown>>;
@@ -73,12 +74,12 @@ export function noteAuthFailure(request: FastifyRequest, failure: AuthFailure | 
   observation.authFailure = failure;
 }
 
-export function noteDecision(request: FastifyRequest, action: DecisionAction, decision: { readonly allow: boolean; readonly reason: string }): void {
+export function noteDecision(request: FastifyRequest, action: DecisionAction, decision: { readonly allow: boolean; readonly reason: Reason }): void {
   observationOf(request).decision = { action, allow: decision.allow, reason: decision.reason };
 }
 
 /** Called by sendOciError for every error the gate renders; its 401s and 403s are refusals. */
-export function noteError(request: FastifyRequest, error: { readonly status: number; readonly reason: string }): void {
+export function noteError(request: FastifyRequest, error: { readonly status: number; readonly reason: Reason }): void {
   observationOf(request).error = { status: error.status, reason: error.reason };
 }
 

@@ -113,7 +113,9 @@ export type TransportReason =
   | 'manifest-too-large'
   | 'unsupported-media-type'
   | 'malformed-json'
-  | 'malformed-body';
+  | 'malformed-body'
+  /** any other 4xx the HTTP layer raised without a reason of its own */
+  | 'bad-request';
 
 /** Why presented credentials (or a browser session) do not authenticate (identity/). */
 export type CredentialReason =
@@ -135,12 +137,17 @@ export type CredentialReason =
   | 'token-too-old'
   | 'missing-scope'
   | 'missing-claim'
+  /** the token may be good: its issuer's keys could not be fetched to check it (a 503) */
+  | 'issuer-unavailable'
   /** what a client is told for most of the above (the log keeps the precise one) */
   | 'invalid-credentials'
   /** a token sent to the token endpoint, which takes only what a token is made from */
   | 'bearer-at-token-endpoint'
   | 'session-without-id'
-  | 'session-revoked';
+  | 'session-revoked'
+  /** repeated failures locked the client's address, or the username, for a while (throttle.ts) */
+  | 'address-locked'
+  | 'username-locked';
 
 /** Why a sign-in, or a browser form, was refused (sso/). */
 export type LoginReason =
@@ -176,7 +183,6 @@ export type FailureReason =
   | 'upstream-unreachable'
   | 'upstream-timeout'
   | 'tag-state-unknown'
-  | 'issuer-unavailable'
   | 'key-store-unwritable'
   | 'key-store-unreadable'
   | 'key-store-busy'

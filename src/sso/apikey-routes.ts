@@ -35,6 +35,7 @@ import { keyCreated, keyRevoked } from '../observability/account-events.js';
 import { noteAudit } from '../observability/observation.js';
 import { GateError } from '../errors.js';
 import { checkKeyLabel, decideKeyGrant, keyExpiry, scopesCover, type Granter, type KeyGrantReason, type KeyRequest } from '../policy/api-key.js';
+import type { KeyReason, TransportReason } from '../policy/types.js';
 
 /** zot's `constants.APIKeyPath`. */
 export const APIKEY_PATH = '/zot/auth/apikey';
@@ -224,6 +225,6 @@ function bodyError(error: FastifyError): OciError | null {
   }
 }
 
-function badRequest(message: string, reason: string): OciError {
+function badRequest(message: string, reason: KeyReason | TransportReason): OciError {
   return { status: 400, code: 'UNSUPPORTED', message, reason };
 }

@@ -24,6 +24,7 @@ import { GateError, isGateError } from '../errors.js';
 import { storeFailure } from '../identity/apikey-file.js';
 import { sessionExpiry, sessionLive } from '../policy/session-lifetime.js';
 import { sessionStanding } from '../policy/session-revocation.js';
+import type { FailureReason } from '../policy/types.js';
 import { revocationFailure, type SessionRevocations } from './revoked-sessions.js';
 import { seal, unseal } from './seal.js';
 
@@ -201,7 +202,7 @@ function assertFits(request: FastifyRequest, name: string, value: string, option
 }
 
 /** Why a session could not be checked or a login not stored, in words a client may see (no paths); null for other errors. */
-export function sessionFailure(error: unknown): { readonly reason: string; readonly problem: string } | null {
+export function sessionFailure(error: unknown): { readonly reason: FailureReason | 'cookie-too-large'; readonly problem: string } | null {
   if (isGateError(error, 'COOKIE_TOO_LARGE')) return { reason: 'cookie-too-large', problem: 'the session would not fit in a browser cookie' };
   return storeFailure(error) ?? revocationFailure(error);
 }

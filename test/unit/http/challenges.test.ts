@@ -33,7 +33,7 @@ beforeAll(async () => {
     const chosen = CONFIGS[request.params.config];
     const challenge = request.params.which === 'basic' ? basicChallenge(chosen) : challengeFor(request, chosen, request.query.scope);
     const status = Number(request.query.status ?? '401');
-    return sendOciError(request, reply, { status, code: status === 401 ? 'UNAUTHORIZED' : 'DENIED', message: 'refused', reason: 'test' }, challenge);
+    return sendOciError(request, reply, { status, code: status === 401 ? 'UNAUTHORIZED' : 'DENIED', message: 'refused', reason: 'authentication-required' }, challenge);
   });
   await app.ready();
 });

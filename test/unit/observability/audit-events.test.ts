@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Identity } from '../../../src/identity/types.js';
 import { auditFactsOf, type AuditFacts } from '../../../src/observability/audit-events.js';
 import type { Observation } from '../../../src/observability/observation.js';
+import type { DecisionReason } from '../../../src/policy/types.js';
 import { parseRequest } from '../../../src/registry/parse.js';
 import type { ParsedRequest } from '../../../src/registry/types.js';
 
@@ -21,8 +22,8 @@ function parsed(method: string, url: string): ParsedRequest {
 }
 
 const as = (identity: Identity): Observation => ({ identity, authMethod: identity.kind === 'anonymous' ? 'anonymous' : identity.method });
-const allow = (action: 'read' | 'create' | 'update' | 'delete', reason = 'group-policy') => ({ decision: { action, allow: true, reason } });
-const deny = (action: 'read' | 'create' | 'update' | 'delete' | 'base' | 'none', reason: string) => ({ decision: { action, allow: false, reason } });
+const allow = (action: 'read' | 'create' | 'update' | 'delete', reason: DecisionReason = 'group-policy') => ({ decision: { action, allow: true, reason } });
+const deny = (action: 'read' | 'create' | 'update' | 'delete' | 'base' | 'none', reason: DecisionReason) => ({ decision: { action, allow: false, reason } });
 
 /** The facts every row shares unless it says otherwise. */
 const facts = (over: Partial<AuditFacts>): AuditFacts => ({
