@@ -1,8 +1,8 @@
 /**
  * Failed-authentication throttling at the HTTP edge, around the model in
  * `identity/auth-throttle.ts`. Every place that checks credentials (the
- * registry hook and `/-/metrics` through `authenticate()`, the token
- * endpoint, `/zot/auth/apikey`, the login callback) calls, in this order:
+ * registry hook, the token endpoint, `/zot/auth/apikey` and `/-/metrics`,
+ * all through authenticate.ts; the login callback) calls, in this order:
  *
  * 1. `refuseLocked` before checking: a request that carries credentials from
  *    a locked address is answered 429 `TOOMANYREQUESTS` with `Retry-After` —
