@@ -5,29 +5,14 @@
  */
 import { GateError, isGateError } from '../errors.js';
 import type { OciError } from '../http/oci-error.js';
+import { readAllPages } from './pages.js';
 import { upstreamFailure, type Upstream } from './upstream.js';
-
-const PAGE = 1000;
-const MAX_PAGES = 1000;
 
 /** Every repository name upstream, following its pagination. */
 export async function fetchCatalog(upstream: Upstream): Promise<string[]> {
-  const names: string[] = [];
-  let last: string | null = null;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const query: string = `n=${PAGE}${last === null ? '' : `&last=${encodeURIComponent(last)}`}`;
-    const response = await upstream.request({ method: 'GET', path: `/v2/_catalog?${query}`, headers: { accept: 'application/json' } });
-    if (response.statusCode !== 200) {
-      await response.body.dump();
-      throw new GateError('UPSTREAM_CATALOG', `upstream answered ${response.statusCode} to _catalog`, { status: 502 });
-    }
-    const body = (await response.body.json()) as { repositories?: unknown };
-    const batch = Array.isArray(body.repositories) ? body.repositories.filter((n): n is string => typeof n === 'string') : [];
-    names.push(...batch);
-    if (batch.length === 0 || response.headers.link === undefined) return names;
-    last = batch[batch.length - 1]!;
-  }
-  return names;
+  const read = await readAllPages(upstream, '/v2/_catalog', 'repositories', { accept: 'application/json' });
+  if (read.kind === 'refused') throw new GateError('UPSTREAM_CATALOG', `upstream answered ${read.status} to _catalog`, { status: 502 });
+  return read.items;
 }
 
 /**

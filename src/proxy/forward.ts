@@ -21,7 +21,7 @@ import { clientResponseHeaders, relativeLocation, upstreamRequestHeaders } from 
 import { guardManifestDelete } from './manifest-delete.js';
 import { guardManifestPut, type ManifestGuardDeps } from './manifest-guard.js';
 import type { UploadSessions } from './upload-sessions.js';
-import { upstreamFailure } from './upstream.js';
+import { STREAM_IDLE_TIMEOUT_MS, upstreamFailure } from './upstream.js';
 
 export interface ForwardOptions extends ManifestGuardDeps {
   readonly uploads: UploadSessions;
@@ -41,7 +41,7 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
   app.addHook('onRequest', options.onRequest);
 
   const origins = (request: FastifyRequest) => [upstream.origin, clientOrigin(request)];
-  const relay = new Relay(upstream.origin, { headersTimeoutMs: options.config().upstream.timeoutMs, bodyIdleMs: BODY_IDLE_MS });
+  const relay = new Relay(upstream.origin, { headersTimeoutMs: options.config().upstream.timeoutMs, bodyIdleMs: STREAM_IDLE_TIMEOUT_MS });
   app.addHook('onClose', async () => relay.close());
 
   /** The registry could not be asked or did not answer: 503, 504 or 502 with an OCI body (upstream.ts), on either path. */
@@ -143,9 +143,6 @@ function abandoned(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   request.log.debug('client went away before the registry answered');
   return reply.hijack();
 }
-
-/** As long as the upstream pool's `bodyTimeout` (upstream.ts): a stall, not a slow transfer. */
-const BODY_IDLE_MS = 5 * 60_000;
 
 /** Reads that go to the registry as they are (the catalog and `/v2/` are answered by the gate). */
 const RELAYED = new Set(['blob', 'manifest', 'tags', 'referrers']);

@@ -18,6 +18,7 @@ import net from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { parseResponseHead, type ResponseHead } from './response-head.js';
+import { errorCode } from './upstream.js';
 
 export interface RelayOptions {
   /** to the end of the response head, from the moment a connection is asked for */
@@ -87,14 +88,14 @@ export class Relay {
   readonly #authority: string;
   /** the relay speaks plain HTTP/1.1; an https upstream is left to undici */
   readonly #plain: boolean;
+  readonly #options: RelayOptions;
   readonly #idle: Connection[] = [];
   #active = 0;
   #closed = false;
 
-  constructor(
-    origin: string,
-    readonly options: RelayOptions,
-  ) {
+  /** `options` hold for every request and connection of this relay. */
+  constructor(origin: string, options: RelayOptions) {
+    this.#options = options;
     const url = new URL(origin);
     this.#plain = url.protocol === 'http:';
     // `new URL` keeps an IPv6 literal's brackets, which net.connect does not take.
@@ -121,13 +122,13 @@ export class Relay {
       const kept = this.#idle.pop();
       if (kept !== undefined) {
         try {
-          return await kept.exchange(head, method === 'HEAD', this.options, gone);
+          return await kept.exchange(head, method === 'HEAD', gone);
         } catch (error) {
           if (!(error instanceof StaleConnection)) throw error;
         }
       }
-      const fresh = await Connection.open(this.#host, this.#port, this.options.headersTimeoutMs, (c) => this.#release(c), gone);
-      return await fresh.exchange(head, method === 'HEAD', this.options, gone);
+      const fresh = await Connection.open(this.#host, this.#port, this.#options, (c) => this.#release(c), gone);
+      return await fresh.exchange(head, method === 'HEAD', gone);
     } finally {
       this.#active--;
     }
@@ -175,6 +176,7 @@ class Connection {
 
   private constructor(
     readonly socket: net.Socket,
+    readonly options: RelayOptions,
     readonly release: (connection: Connection) => void,
   ) {
     // One listener for the connection's life: `setTimeout(ms, fn)` would add one per call.
@@ -187,7 +189,7 @@ class Connection {
     this.socket.setTimeout(ms);
   }
 
-  static open(host: string, port: number, timeoutMs: number, release: (c: Connection) => void, gone: AbortSignal): Promise<Connection> {
+  static open(host: string, port: number, options: RelayOptions, release: (c: Connection) => void, gone: AbortSignal): Promise<Connection> {
     if (gone.aborted) return Promise.reject(clientGone());
     return new Promise((resolve, reject) => {
       const holder: { connection?: Connection } = {};
@@ -201,13 +203,13 @@ class Connection {
           },
         },
       });
-      const connection = (holder.connection = new Connection(socket, release));
+      const connection = (holder.connection = new Connection(socket, options, release));
       const fail = (error: Error) =>
-        reject(error instanceof RelayError && error.code === CLIENT_GONE ? error : new RelayError(`cannot connect to the registry: ${error.message}`, codeOf(error)));
+        reject(error instanceof RelayError && error.code === CLIENT_GONE ? error : new RelayError(`cannot connect to the registry: ${error.message}`, errorCode(error) ?? 'UND_ERR_SOCKET'));
       const leave = () => socket.destroy(clientGone());
       socket.once('error', fail);
       gone.addEventListener('abort', leave, { once: true });
-      connection.clock(timeoutMs, () => socket.destroy(new RelayError('connecting to the registry timed out', 'UND_ERR_CONNECT_TIMEOUT')));
+      connection.clock(options.headersTimeoutMs, () => socket.destroy(new RelayError('connecting to the registry timed out', 'UND_ERR_CONNECT_TIMEOUT')));
       socket.once('connect', () => {
         gone.removeEventListener('abort', leave);
         socket.off('error', fail);
@@ -220,11 +222,10 @@ class Connection {
   }
 
   /** Sends one request head and resolves with the response head (or the reason it is not streamed here). */
-  exchange(head: string, toHead: boolean, options: RelayOptions, gone: AbortSignal): Promise<RelayOutcome> {
+  exchange(head: string, toHead: boolean, gone: AbortSignal): Promise<RelayOutcome> {
     const reused = this.#used;
     this.#used = true;
     this.#onIdleGone = null;
-    this.#bodyIdleMs = options.bodyIdleMs;
     if (gone.aborted) {
       // Not sent: the connection is as good as it was.
       this.release(this);
@@ -247,14 +248,12 @@ class Connection {
         },
       };
       this.#state = state;
-      this.clock(options.headersTimeoutMs, () =>
+      this.clock(this.options.headersTimeoutMs, () =>
         this.destroy(new RelayError('the registry did not answer in time', 'UND_ERR_HEADERS_TIMEOUT')),
       );
       this.socket.write(head);
     });
   }
-
-  #bodyIdleMs = 0;
 
   idle(ms: number, gone: () => void): void {
     this.#onIdleGone = gone;
@@ -308,7 +307,7 @@ class Connection {
       highWaterMark: READ_SIZE,
       read: () => {
         if (this.#state.kind !== 'body') return;
-        this.clock(this.#bodyIdleMs, () => this.destroy(new RelayError('the registry stalled mid-body', 'UND_ERR_BODY_TIMEOUT')));
+        this.clock(this.options.bodyIdleMs, () => this.destroy(new RelayError('the registry stalled mid-body', 'UND_ERR_BODY_TIMEOUT')));
         this.socket.resume();
       },
       destroy: (error, done) => {
@@ -356,9 +355,4 @@ function requestHead(method: 'GET' | 'HEAD', path: string, host: string, headers
     }
   }
   return `${head}\r\n`;
-}
-
-function codeOf(error: Error): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  return typeof code === 'string' ? code : 'UND_ERR_SOCKET';
 }

@@ -4,7 +4,8 @@
  * existing OCI manifest (distribution 2.8 does) and an overwrite would pass as
  * a create. Anything but a clear 200 or 404 is "unknown": the caller fails closed.
  */
-import type { Upstream } from './upstream.js';
+import { readAllPages } from './pages.js';
+import { errorCode, type Upstream } from './upstream.js';
 
 const MANIFEST_MEDIA_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',
@@ -42,30 +43,14 @@ export async function tagState(upstream: Upstream, repository: string, tag: stri
 
 /** Every tag of a repository, following the registry's pagination; null when it cannot tell. */
 export async function listTags(upstream: Upstream, repository: string): Promise<string[] | null> {
-  const tags: string[] = [];
-  let last: string | null = null;
-  for (let page = 0; page < 1000; page++) {
-    try {
-      const query: string = `n=1000${last === null ? '' : `&last=${encodeURIComponent(last)}`}`;
-      const response = await upstream.request({ method: 'GET', path: `/v2/${repository}/tags/list?${query}` });
-      if (response.statusCode === 404) {
-        await response.body.dump();
-        return tags;
-      }
-      if (response.statusCode !== 200) {
-        await response.body.dump();
-        return null;
-      }
-      const body = (await response.body.json()) as { tags?: unknown };
-      const batch = Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : [];
-      tags.push(...batch);
-      if (batch.length === 0 || response.headers.link === undefined) return tags;
-      last = batch[batch.length - 1]!;
-    } catch {
-      return null;
-    }
+  try {
+    const read = await readAllPages(upstream, `/v2/${repository}/tags/list`, 'tags');
+    if (read.kind === 'complete') return read.items;
+    // a repository that has gone (or never was) has no tags
+    return read.kind === 'refused' && read.status === 404 ? read.items : null;
+  } catch {
+    return null;
   }
-  return null;
 }
 
 export type TagContent =
@@ -101,6 +86,5 @@ export async function tagContent(upstream: Upstream, repository: string, tag: st
 
 /** What a client may learn of a failed lookup: the error's code, never its message (which names the registry's address). */
 function failureCode(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : 'request failed';
+  return errorCode(error) ?? 'request failed';
 }

@@ -27,8 +27,12 @@ export interface Upstream {
 
 /** undici's connect default; a shorter `upstream.timeout` bounds it too. */
 const CONNECT_TIMEOUT_MS = 10_000;
-/** An idle streamed body, not a slow one: a multi-GiB layer may take minutes in total. */
-const STREAM_IDLE_TIMEOUT_MS = 5 * 60_000;
+/**
+ * How long a streamed body may stall, on either path to the registry (this
+ * pool and the read relay): an idle body, not a slow one, since a multi-GiB
+ * layer may take minutes in total.
+ */
+export const STREAM_IDLE_TIMEOUT_MS = 5 * 60_000;
 
 export function createUpstream(origin: string, timeoutMs: number): Upstream {
   const pool = new Pool(origin, {
@@ -98,8 +102,12 @@ export function upstreamFailure(error: unknown): OciError {
   return { status: 502, code: 'UNAVAILABLE', message: 'the registry behind the gate broke off its answer; retry later', reason: 'upstream-error', ...detail };
 }
 
-/** The innermost system or undici error code along the `cause` chain. */
-function errorCode(error: unknown): string | undefined {
+/**
+ * The innermost system or undici error code along the `cause` chain: what the
+ * client's `detail.upstream` and the gate's own lookups name, on every path
+ * to the registry (undici, reply-from, the read relay).
+ */
+export function errorCode(error: unknown): string | undefined {
   let found: string | undefined;
   for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
