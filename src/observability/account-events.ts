@@ -14,7 +14,8 @@ export function loggedIn(user: string, groups: readonly string[], provider: stri
 
 /**
  * Why a login callback was refused: no login cookie, or an expired one, or one
- * for another provider (`login-expired`); a state already spent, or no longer
+ * for another provider or whose state is not the callback's (`login-expired`:
+ * logged, never audited); a state already spent, or no longer
  * remembered (`login-state-reused`); the callback, code exchange or tokens
  * did not check out (`login-failed`); or the IdP's answer names nobody who
  * may sign in here ({@link IdentityRefusal}); or a good login could not be

@@ -58,9 +58,13 @@ const DELAY_DOUBLINGS = 16;
  * Refusals that are no guess at a secret, so they are not counted (they still
  * wait failDelay): an expired gate token is every docker client's normal life,
  * an unreachable issuer is not the client's fault, a Bearer token at the token
- * endpoint is a client's mistake.
+ * endpoint is a client's mistake. A login callback that carries no login of
+ * its own (`login-expired`: no login cookie, one the gate did not seal, one
+ * for another provider or with another state) guesses nothing either — any
+ * page can make its visitor's browser send one with an `<img>`, so counting
+ * it would let any site lock its visitors' addresses out.
  */
-const NOT_COUNTED: ReadonlySet<string> = new Set(['expired-token', 'issuer-unavailable', 'bearer-at-token-endpoint']);
+const NOT_COUNTED: ReadonlySet<string> = new Set(['expired-token', 'issuer-unavailable', 'bearer-at-token-endpoint', 'login-expired']);
 
 export function countsAsGuess(failure: string): boolean {
   return !NOT_COUNTED.has(failure);

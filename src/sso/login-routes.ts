@@ -32,7 +32,7 @@ export interface LoginDeps {
    * login; refused, with nothing written, when the username is bound to another.
    */
   readonly recordLogin: (user: string, groups: readonly string[], subject: Subject) => Promise<BindingDecision>;
-  /** a refused callback is a failed authentication of the client's address */
+  /** a refused attempt at a login (its state spent) is a failed authentication of the client's address */
   readonly throttle: AuthThrottling;
   readonly now: () => Date;
 }
@@ -83,7 +83,9 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
     if (deps.throttle.refuseLocked(request, reply, LOGIN_CALLBACK) !== null) return reply;
     const oidc = deps.providers.get(providerId);
     const login = await deps.sessions.finishLogin(request, reply);
-    if (oidc === undefined || login === null || login.provider !== providerId) return refuse(request, reply, 'login-expired', providerId);
+    // Not this login's callback (no login cookie, or one for another provider or login): no attempt at one, so not counted.
+    const state = (request.query as Record<string, unknown>).state;
+    if (oidc === undefined || login === null || login.provider !== providerId || state !== login.state) return refuse(request, reply, 'login-expired', providerId);
     // Spent before anything else, whatever follows: a replayed callback stops here, before any request to the IdP.
     if (!outstanding.spend(login.state)) return refuse(request, reply, 'login-state-reused', providerId);
     const config = deps.config();
@@ -113,14 +115,19 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
 
   /**
    * A refused callback: one log line (an expected failure: what went wrong,
-   * never a stack), one audit event, and a failed authentication for the
-   * throttle, which may answer 429 instead of the page.
+   * never a stack), and a failed authentication for the throttle, which may
+   * answer 429 instead of the page. An attempt at a login (its state spent)
+   * is also an audit event and counts (policy/throttle.ts countsAsGuess);
+   * `login-expired` is neither: any page can make a browser send one with an
+   * `<img>`, so it must not lock the address, nor write the audit trail.
    */
   async function refuse(request: FastifyRequest, reply: FastifyReply, reason: keyof typeof REFUSAL_PAGES, provider: string, error?: unknown) {
     const line = { provider, reason, ...(error === undefined ? {} : loginProblem(error)) };
     if (reason === 'login-expired') request.log.info(line, 'login callback refused');
-    else request.log.warn(line, 'login callback refused');
-    noteAudit(request, loginRefused(reason, provider));
+    else {
+      request.log.warn(line, 'login callback refused');
+      noteAudit(request, loginRefused(reason, provider));
+    }
     const throttled = await deps.throttle.failed(request, reply, LOGIN_CALLBACK, reason, deps.config());
     return throttled ?? html(reply, 400, REFUSAL_PAGES[reason]);
   }

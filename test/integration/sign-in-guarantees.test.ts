@@ -121,9 +121,12 @@ describe('state: bound to the browser that started the login', () => {
     const victim = await started('alice');
     const attacker = await started('bob');
     const before = await idp.tokenRequests();
-    // login CSRF: the attacker's callback URL, opened in the victim's browser
+    // login CSRF: the attacker's callback URL, opened in the victim's browser; not the login its cookie holds
     const refused = await callBack(attacker.callback, victim.cookie);
-    expectRefused(refused, /state/);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain('This sign-in link is no longer valid. Start again.');
+    expect(setsSession(refused)).toBe(false);
+    expect(refusalOf(refused)).toMatchObject({ reason: 'login-expired' });
     expect(await idp.tokenRequests()).toBe(before);
 
     const own = await callBack(attacker.callback, attacker.cookie);

@@ -69,6 +69,9 @@ describe('countsAsGuess', () => {
     ['expired-token', false],
     ['issuer-unavailable', false],
     ['bearer-at-token-endpoint', false],
+    ['login-expired', false],
+    ['login-state-reused', true],
+    ['login-failed', true],
   ])('%s → %s', (failure, counted) => {
     expect(countsAsGuess(failure)).toBe(counted);
   });
