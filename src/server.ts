@@ -13,6 +13,7 @@ import { registryAdmission } from './http/admission.js';
 import type { AuthDeps } from './http/authenticate.js';
 import { healthRoutes } from './http/health.js';
 import { sendOciError } from './http/oci-error.js';
+import { respond } from './http/respond.js';
 import cookie from '@fastify/cookie';
 import type { KeyStore } from './identity/apikey-store.js';
 import { GateTokens } from './identity/gate-tokens.js';
@@ -167,7 +168,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   metricsEndpoint(app, { config: () => current, metrics, auth });
 
   const shared = { config: () => current, upstream, locks: new TagLocks(), uploads: new UploadSessions() };
-  await app.register(forwardPlugin, { ...shared, metrics, onRequest: registryAdmission({ ...shared, auth }) });
+  await app.register(forwardPlugin, { ...shared, metrics, respond, onRequest: registryAdmission({ ...shared, auth }) });
 
   app.decorate('reloadConfig', (next: Config) => {
     current = next;

@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
 import type { Identity } from '../identity/types.js';
 import { readableFilter } from '../policy/access.js';
-import { authorize, type Verdict } from '../policy/authorize.js';
+import { authorize } from '../policy/authorize.js';
 import { decideManifestPush } from '../policy/manifest-write.js';
 import type { Principal } from '../policy/types.js';
 import { decideUploadSession } from '../policy/uploads.js';
@@ -26,7 +26,7 @@ import { noteDecision, noteRegistry } from '../observability/observation.js';
 import { answerBase, answerCatalog, answerMgmt } from './answers.js';
 import { authenticate, challengeFor, principalOf, REGISTRY_AUTH, type AuthDeps } from './authenticate.js';
 import { sendOciError, type Challenge } from './oci-error.js';
-import { refusal } from './refusal.js';
+import { refusal, verdictRefused, type Decidable } from './respond.js';
 
 export interface GateContext {
   readonly upstreamUrl: string;
@@ -185,14 +185,12 @@ function admitByPolicy(admission: Admission<Extract<Requirement, { kind: 'metric
   return 'action' in decided ? forward() : decided;
 }
 
-type Decidable = Extract<Requirement, { kind: 'repository' | 'metrics' | 'read-all' | 'admin' }>;
-
 /** The policy's verdict, noted; a refusal is answered (the reply), an allowance gives the action it was for. */
 function decideByPolicy({ request, reply, config, requirement, identity, principal, challenge }: Admission<Decidable>): FastifyReply | { readonly action: DecisionAction } {
   const verdict = authorize({ ac: config.accessControl, principal, requirement });
   const action = verdict.check?.action ?? (requirement.kind === 'admin' ? requirement.action : 'read');
   noteDecision(request, action, verdict.decision);
-  if (!verdict.allow) return sendOciError(request, reply, refusal(identity, refusedOf(verdict, requirement)), challenge());
+  if (!verdict.allow) return sendOciError(request, reply, verdictRefused(identity, verdict, requirement), challenge());
   request.gateReason = verdict.decision.reason;
   return { action };
 }
@@ -215,18 +213,4 @@ function admitUploadSession(admission: Admission, route: Extract<RegistryRoute, 
     message: `upload ${route.session} is not known in repository "${route.name}"`,
     reason: decision.reason,
   });
-}
-
-/** What was refused, in words. A tag's state is never decided here: manifest PUTs go to their guard (admitManifestPut). */
-function refusedOf(verdict: Verdict, requirement: Decidable) {
-  const { check } = verdict;
-  const what =
-    check !== undefined
-      ? `${check.action} in repository "${check.repository}"`
-      : requirement.kind === 'metrics'
-        ? 'read metrics'
-        : requirement.kind === 'read-all'
-          ? 'use search, which needs read on every repository'
-          : `${requirement.kind === 'admin' ? requirement.action : 'do this'} (admins only)`;
-  return { decision: verdict.decision, what, ...(check ?? {}) };
 }

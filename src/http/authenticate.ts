@@ -29,7 +29,7 @@ import type { Session, Sessions } from '../sso/sessions.js';
 import type { AuthThrottling } from './auth-throttling.js';
 import { sendOciError, type Challenge } from './oci-error.js';
 import { isZotUi, publicOrigin, serviceOf } from './origin.js';
-import { CLIENT_FACING, credentialsRefused } from './refusal.js';
+import { CLIENT_FACING, credentialsRefused } from './respond.js';
 
 /** What authenticating needs; server.ts builds it once for every route. */
 export interface AuthDeps {

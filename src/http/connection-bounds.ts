@@ -13,7 +13,8 @@
 import type { FastifyHttpOptions } from 'fastify';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { ociErrorBody, type OciError } from './oci-error.js';
+import type { OciError } from '../errors.js';
+import { ociErrorBody } from './oci-error.js';
 
 export interface ConnectionBounds {
   /** from a request's first byte to the end of its header block */

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/types.js';
 import { authenticate, challengeFor, principalOf, REGISTRY_AUTH, type AuthDeps } from './authenticate.js';
 import { sendOciError } from './oci-error.js';
-import { refusal } from './refusal.js';
+import { refusal } from './respond.js';
 import { decideMetrics } from '../policy/access.js';
 import type { GateMetrics } from '../observability/metrics.js';
 import { noteDecision } from '../observability/observation.js';

@@ -5,33 +5,9 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { noteError } from '../observability/observation.js';
+import type { OciError } from '../errors.js';
 import type { Reason } from '../policy/types.js';
 import { isZotUi } from './origin.js';
-
-export type OciErrorCode =
-  | 'UNAUTHORIZED'
-  | 'DENIED'
-  | 'NAME_INVALID'
-  | 'NAME_UNKNOWN'
-  | 'TAG_INVALID'
-  | 'DIGEST_INVALID'
-  | 'MANIFEST_INVALID'
-  | 'MANIFEST_UNKNOWN'
-  | 'BLOB_UPLOAD_UNKNOWN'
-  | 'SIZE_INVALID'
-  | 'UNSUPPORTED'
-  | 'TOOMANYREQUESTS'
-  | 'UNAVAILABLE';
-
-export interface OciError {
-  readonly status: number;
-  readonly code: OciErrorCode;
-  readonly message: string;
-  /** kebab-case, the same word logs, metrics and audit events use */
-  readonly reason: Reason;
-  /** more detail for the operator, merged into `detail` beside `reason` */
-  readonly detail?: Readonly<Record<string, unknown>>;
-}
 
 /** How a 401 tells the client to authenticate (RFC 7235; Docker token flow for `bearer`). */
 export type Challenge =

@@ -3,8 +3,7 @@
  * (dist-spec "Listing Repositories": `n`, `last`, `Link`). zot cannot filter
  * for a user it does not know, so the gate reads the whole list and filters.
  */
-import { GateError, isGateError } from '../errors.js';
-import type { OciError } from '../http/oci-error.js';
+import { GateError, isGateError, type OciError } from '../errors.js';
 import { readAllPages } from './pages.js';
 import { upstreamFailure, type Upstream } from './upstream.js';
 

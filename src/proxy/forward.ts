@@ -8,7 +8,6 @@ import httpProxy from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { sendOciError } from '../http/oci-error.js';
 import { uploadOwnerOf } from '../policy/uploads.js';
 import { parseRequest } from '../registry/parse.js';
 import type { GateMetrics } from '../observability/metrics.js';
@@ -19,7 +18,7 @@ import { sendRelayed } from './relayed-reply.js';
 import { clientOrigin, forwardedFor } from './forwarded.js';
 import { clientResponseHeaders, relativeLocation, upstreamRequestHeaders } from './headers.js';
 import { guardManifestDelete } from './manifest-delete.js';
-import { guardManifestPut, type ManifestGuardDeps } from './manifest-guard.js';
+import { failed, guardManifestPut, type GuardOutcome, type ManifestGuardDeps, type Respond } from './manifest-guard.js';
 import type { UploadSessions } from './upload-sessions.js';
 import { STREAM_IDLE_TIMEOUT_MS, upstreamFailure } from './upstream.js';
 
@@ -28,10 +27,12 @@ export interface ForwardOptions extends ManifestGuardDeps {
   readonly metrics: GateMetrics;
   /** the gate hook, run on every proxied request before anything is forwarded; resolves to the reply when it answered */
   readonly onRequest: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
+  /** answers what was not relayed (http/respond.ts `respond`): a guard's refusal, or a failure */
+  readonly respond: Respond;
 }
 
 export async function forwardPlugin(app: FastifyInstance, options: ForwardOptions): Promise<void> {
-  const { upstream, uploads, metrics } = options;
+  const { upstream, uploads, metrics, respond } = options;
   // Stream every body, whatever its type: Fastify would otherwise buffer the
   // types it has parsers for (a 2 MiB text/plain PATCH hit the body limit).
   // http-proxy re-adds pass-through parsers for `application/json` and `*`.
@@ -49,8 +50,12 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
     // A client that hung up aborts its upstream request too: that is not the registry failing.
     if (reply.raw.socket?.destroyed !== true) metrics.upstreamError();
     reply.request.log.warn({ err: error }, 'upstream request failed');
-    return sendOciError(reply.request, reply, upstreamFailure(error));
+    return respond(reply.request, reply, failed(upstreamFailure(error)));
   };
+
+  /** A guard's outcome as the reply: the registry's answer relayed, or the stop answered. */
+  const answer = (request: FastifyRequest, reply: FastifyReply) => (outcome: GuardOutcome) =>
+    outcome.kind === 'relayed' ? outcome.reply : respond(request, reply, outcome);
 
   /**
    * Reads take the relay (relay.ts); a response the relay declines (no stated
@@ -103,8 +108,8 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
       const gate = request.gate;
       // Unreachable while the hook is in place; kept so a wiring mistake fails closed.
       if (gate === undefined) throw new Error('forward: request reached the proxy without a gate decision');
-      if (gate.manifestWrite !== undefined) return guardManifestPut(request, reply, gate.manifestWrite, options);
-      if (gate.manifestDelete !== undefined) return guardManifestDelete(request, reply, gate.manifestDelete, options);
+      if (gate.manifestWrite !== undefined) return guardManifestPut(request, reply, gate.manifestWrite, options).then(answer(request, reply));
+      if (gate.manifestDelete !== undefined) return guardManifestDelete(request, reply, gate.manifestDelete, options).then(answer(request, reply));
       const general = () => {
         streamMetrics(request, reply, metrics);
         const answered = upstreamTimer(metrics, request.method);

@@ -7,15 +7,14 @@
  * delete.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { refusal } from '../http/refusal.js';
-import { sendOciError, type OciError } from '../http/oci-error.js';
+import type { OciError } from '../errors.js';
 import type { Identity } from '../identity/types.js';
 import { noteDecision, noteDetail } from '../observability/observation.js';
 import { findImmutableRule } from '../policy/immutable.js';
 import { decideManifestDelete } from '../policy/manifest-write.js';
 import type { Principal } from '../policy/types.js';
 import type { Reference } from '../registry/types.js';
-import { relayToUpstream, unknownState, type ManifestGuardDeps } from './manifest-guard.js';
+import { failed, relayToUpstream, unknownState, type GuardOutcome, type ManifestGuardDeps } from './manifest-guard.js';
 import { listTags, tagContent } from './tag-state.js';
 
 export interface ManifestDelete {
@@ -26,12 +25,12 @@ export interface ManifestDelete {
   readonly principal: Principal;
 }
 
-/** Resolves to the reply once it is sent, as guardManifestPut. */
-export async function guardManifestDelete(request: FastifyRequest, reply: FastifyReply, del: ManifestDelete, deps: ManifestGuardDeps): Promise<FastifyReply> {
+/** Relays the delete once the verdict allows it; otherwise says why not, as guardManifestPut. */
+export async function guardManifestDelete(request: FastifyRequest, reply: FastifyReply, del: ManifestDelete, deps: ManifestGuardDeps): Promise<GuardOutcome> {
   const release = await deps.locks.acquire([del.repository]);
   try {
     const frozen = await frozenTags(deps, del.repository, del.reference);
-    if ('error' in frozen) return sendOciError(request, reply, frozen.error);
+    if ('error' in frozen) return failed(frozen.error);
     const config = deps.config();
     const verdict = decideManifestDelete({
       ac: config.accessControl,
@@ -45,7 +44,7 @@ export async function guardManifestDelete(request: FastifyRequest, reply: Fastif
       // an admin's delete of an immutable tag is audited with the tag it removes.
       noteDetail(request, { immutableTag: verdict.tag, ...(verdict.immutable ? { rule: `immutableTags[${verdict.immutable.index}]` } : {}) });
     }
-    if (!verdict.allow) return sendOciError(request, reply, refusal(del.identity, { ...verdict, what: `delete in repository "${del.repository}"` }));
+    if (!verdict.allow) return { kind: 'refused', identity: del.identity, verdict };
     request.gateReason = verdict.decision.reason;
     return await relayToUpstream(request, reply, deps, 'DELETE', del.upstreamUrl);
   } finally {

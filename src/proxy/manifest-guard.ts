@@ -8,9 +8,8 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config/types.js';
+import type { OciError } from '../errors.js';
 import type { Identity } from '../identity/types.js';
-import { refusal } from '../http/refusal.js';
-import { sendOciError, type OciError } from '../http/oci-error.js';
 import { noteDecision, noteDigest } from '../observability/observation.js';
 import { decideManifestWrite, type TagHolding, type WriteVerdict } from '../policy/manifest-write.js';
 import type { Principal } from '../policy/types.js';
@@ -37,6 +36,20 @@ export interface ManifestWrite {
   readonly principal: Principal;
 }
 
+/**
+ * Why a guard did not relay the registry's answer: the verdict refused (the
+ * words are http/respond.ts's), or the gate could not go on (`error`).
+ */
+export type GuardStop =
+  | { readonly kind: 'refused'; readonly identity: Identity; readonly verdict: WriteVerdict }
+  | { readonly kind: 'failed'; readonly error: OciError };
+
+/** What a guard did: relayed the registry's answer (the reply is sent), or stopped. */
+export type GuardOutcome = { readonly kind: 'relayed'; readonly reply: FastifyReply } | GuardStop;
+
+/** Turns a stop into the client's answer; http/respond.ts `respond`, given through the forward plugin's options. */
+export type Respond = (request: FastifyRequest, reply: FastifyReply, stop: GuardStop) => FastifyReply;
+
 export const unknownState = (what: string, detail: string): OciError => ({
   status: 503,
   code: 'UNAVAILABLE',
@@ -45,11 +58,11 @@ export const unknownState = (what: string, detail: string): OciError => ({
   detail: { upstream: detail },
 });
 
-/** Resolves to the reply once it is sent (Fastify's rule for async handlers that send). */
-export async function guardManifestPut(request: FastifyRequest, reply: FastifyReply, write: ManifestWrite, deps: ManifestGuardDeps): Promise<FastifyReply> {
+/** Relays the write once the verdict allows it; otherwise says why not, for the caller to answer. */
+export async function guardManifestPut(request: FastifyRequest, reply: FastifyReply, write: ManifestWrite, deps: ManifestGuardDeps): Promise<GuardOutcome> {
   const body = await readCapped(request.body as Readable | undefined, request.headers['content-length']);
   if (body === null) {
-    return sendOciError(request, reply, {
+    return failed({
       status: 413,
       code: 'MANIFEST_INVALID',
       message: `manifest larger than ${MANIFEST_LIMIT_BYTES} bytes`,
@@ -68,12 +81,12 @@ export async function guardManifestPut(request: FastifyRequest, reply: FastifyRe
       if (state.kind === 'absent') tags.push({ tag, holding: { kind: 'absent' } });
       else if (state.kind === 'present' && state.digest !== null) tags.push({ tag, holding: { kind: 'present', digest: state.digest } });
       // Fail closed: without the current digest, create, update and re-push cannot be told apart.
-      else return sendOciError(request, reply, unknownState(`whether tag "${tag}" exists in "${write.repository}"`, state.kind === 'unknown' ? state.detail : 'no digest'));
+      else return failed(unknownState(`whether tag "${tag}" exists in "${write.repository}"`, state.kind === 'unknown' ? state.detail : 'no digest'));
     }
     const config = deps.config();
     const verdict = decideManifestWrite({ ac: config.accessControl, immutableTags: config.immutableTags, principal: write.principal, repository: write.repository, digest, tags });
     noteDecision(request, verdict.action, verdict.decision);
-    if (!verdict.allow) return sendOciError(request, reply, refusal(write.identity, refusedWrite(verdict)));
+    if (!verdict.allow) return { kind: 'refused', identity: write.identity, verdict };
     request.gateReason = verdict.identical === true ? 'identical-repush' : verdict.decision.reason;
     return await relayToUpstream(request, reply, deps, 'PUT', write.upstreamUrl, body);
   } finally {
@@ -81,15 +94,11 @@ export async function guardManifestPut(request: FastifyRequest, reply: FastifyRe
   }
 }
 
-function refusedWrite(verdict: WriteVerdict) {
-  const what =
-    verdict.action === 'update' && verdict.tag !== undefined
-      ? `overwrite tag "${verdict.tag}" in repository "${verdict.repository}" (needs update)`
-      : `${verdict.action} in repository "${verdict.repository}"`;
-  return { ...verdict, what };
+export function failed(error: OciError): GuardStop {
+  return { kind: 'failed', error };
 }
 
-/** Sends one write upstream with the gate's header hygiene and relays the (small) answer. */
+/** Sends one write upstream with the gate's header hygiene and relays the (small) answer; a failure is returned, not sent. */
 export async function relayToUpstream(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -97,7 +106,7 @@ export async function relayToUpstream(
   method: 'PUT' | 'DELETE',
   path: string,
   body?: Buffer,
-): Promise<FastifyReply> {
+): Promise<GuardOutcome> {
   const forwarded = forwardedFor(request);
   const headers = upstreamRequestHeaders(request.headers, forwarded);
   if (body === undefined) delete headers['content-length'];
@@ -110,10 +119,10 @@ export async function relayToUpstream(
   } catch (error) {
     // The write may or may not have reached the registry; the client is told which failure it was (upstream.ts) and retries.
     request.log.warn({ err: error }, 'upstream request failed');
-    return sendOciError(request, reply, upstreamFailure(error));
+    return failed(upstreamFailure(error));
   }
   const origins = [deps.upstream.origin, clientOrigin(request)];
-  return reply.code(response.statusCode).headers(clientResponseHeaders(response.headers, origins)).send(payload);
+  return { kind: 'relayed', reply: reply.code(response.statusCode).headers(clientResponseHeaders(response.headers, origins)).send(payload) };
 }
 
 /** The whole body, or null when it is larger than the manifest limit. */

@@ -4,7 +4,7 @@
  * failure to get an answer from it is told to the client by `upstreamFailure`.
  */
 import { Pool, type Dispatcher } from 'undici';
-import type { OciError } from '../http/oci-error.js';
+import type { OciError } from '../errors.js';
 
 export interface Upstream {
   readonly origin: string;

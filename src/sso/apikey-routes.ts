@@ -26,15 +26,16 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
 import { authenticate, basicChallenge, KEY_MANAGEMENT_AUTH, type AuthDeps } from '../http/authenticate.js';
-import { sendOciError, type OciError } from '../http/oci-error.js';
+import { sendOciError } from '../http/oci-error.js';
+import { keyGrantRefused } from '../http/respond.js';
 import { storeFailure } from '../identity/apikey-file.js';
 import type { KeyStore } from '../identity/apikey-store.js';
 import type { ApiKeyRecord, Identity } from '../identity/types.js';
 import { toZotApiKey } from '../identity/zot-shape.js';
 import { keyCreated, keyRevoked } from '../observability/account-events.js';
 import { noteAudit } from '../observability/observation.js';
-import { GateError } from '../errors.js';
-import { checkKeyLabel, decideKeyGrant, keyExpiry, scopesCover, type Granter, type KeyGrantReason, type KeyRequest } from '../policy/api-key.js';
+import { GateError, type OciError } from '../errors.js';
+import { checkKeyLabel, decideKeyGrant, keyExpiry, scopesCover, type Granter, type KeyRequest } from '../policy/api-key.js';
 import type { KeyReason, TransportReason } from '../policy/types.js';
 
 /** zot's `constants.APIKeyPath`. */
@@ -59,16 +60,6 @@ interface UserCaller {
 interface Payload extends KeyRequest {
   readonly label: string;
 }
-
-// A caller's limits go to 403: the request is sound, this caller may not make it.
-const STATUS: Record<KeyGrantReason, 400 | 403> = {
-  'scope-invalid': 400,
-  'expiration-malformed': 400,
-  'expiration-past': 400,
-  'expiration-beyond-max-lifetime': 400,
-  'scope-not-covered': 403,
-  'expiration-beyond-caller-key': 403,
-};
 
 /** Registers the three routes; register it as its own (encapsulated) plugin. */
 export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOptions): Promise<void> {
@@ -115,11 +106,7 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
     const granter = await granterOf(caller, options.apiKeys, config.auth.apikeyMaxLifetimeMs);
     if (granter === null) return sendOciError(request, reply, notActiveKey());
     const grant = decideKeyGrant(granter, payload, { now, maxLifetimeMs: config.auth.apikeyMaxLifetimeMs });
-    if (!grant.allow) {
-      const status = STATUS[grant.reason];
-      const code = status === 403 ? 'DENIED' : 'UNSUPPORTED';
-      return sendOciError(request, reply, { status, code, message: grant.message, reason: grant.reason });
-    }
+    if (!grant.allow) return sendOciError(request, reply, keyGrantRefused(grant));
     // zot takes any label; the gate holds it to the rule the account form and the CLI follow
     const label = checkKeyLabel(payload.label);
     if (!label.ok) return sendOciError(request, reply, badRequest(`label: ${label.problem}`, label.reason));

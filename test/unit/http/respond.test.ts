@@ -1,12 +1,12 @@
 /**
- * The words of a refusal (http/refusal.ts): anonymous callers get 401 (credentials
+ * The words of a refusal (http/respond.ts): anonymous callers get 401 (credentials
  * could help), named ones 403, an immutable tag its rule; refused credentials
  * are "invalid credentials" unless the route names the failure, and 503 when
  * a trusted issuer cannot be reached.
  */
 import { describe, expect, it } from 'vitest';
 import type { Identity } from '../../../src/identity/types.js';
-import { CLIENT_FACING, credentialsRefused, refusal, type Refused } from '../../../src/http/refusal.js';
+import { CLIENT_FACING, credentialsRefused, refusal, type Refused } from '../../../src/http/respond.js';
 
 const ANONYMOUS: Identity = { kind: 'anonymous' };
 const BOB: Identity = { kind: 'user', name: 'bob', groups: [], method: 'apikey' };

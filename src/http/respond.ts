@@ -1,0 +1,130 @@
+/**
+ * What the client sees when the gate does not forward: every outcome — a
+ * policy verdict, a write or delete verdict, a key grant, refused
+ * credentials, a guard's or the upstream's failure — turned into a status, an
+ * OCI code and words. The pure core decides (policy/); the guards (proxy/)
+ * return outcomes; this file words them; oci-error.ts `sendOciError` writes
+ * the body and the challenge. Anonymous refusals are 401 (credentials could
+ * help), named ones 403.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { OciError } from '../errors.js';
+import type { AuthFailure } from '../identity/resolve.js';
+import type { Identity } from '../identity/types.js';
+import type { KeyGrant, KeyGrantReason } from '../policy/api-key.js';
+import type { Verdict } from '../policy/authorize.js';
+import type { ImmutableMatch } from '../policy/immutable.js';
+import type { WriteVerdict } from '../policy/manifest-write.js';
+import type { CredentialReason, Decision } from '../policy/types.js';
+import type { Action, Requirement } from '../registry/types.js';
+import type { GuardStop } from '../proxy/manifest-guard.js';
+import { sendOciError } from './oci-error.js';
+
+export interface Refused {
+  readonly decision: Decision;
+  /** e.g. `create in repository "app"`; what the identity may not do */
+  readonly what: string;
+  readonly action?: Action;
+  readonly repository?: string;
+  readonly tag?: string;
+  readonly immutable?: ImmutableMatch;
+}
+
+export function refusal(identity: Identity, refused: Refused): OciError {
+  const { decision, action, repository, tag, immutable } = refused;
+  const detail = {
+    ...(action !== undefined ? { action } : {}),
+    ...(repository !== undefined ? { repository } : {}),
+    ...(tag !== undefined ? { tag } : {}),
+    ...(decision.pattern !== undefined ? { pattern: decision.pattern } : {}),
+    ...(immutable !== undefined ? { rule: `immutableTags[${immutable.index}]` } : {}),
+  };
+  const message =
+    decision.reason === 'tag-immutable' && tag !== undefined && repository !== undefined
+      ? immutableMessage(tag, repository, immutable, action)
+      : identity.kind === 'anonymous'
+        ? `authentication required to ${refused.what}`
+        : `user "${identity.name}" may not ${refused.what}`;
+  return identity.kind === 'anonymous'
+    ? { status: 401, code: 'UNAUTHORIZED', message, reason: decision.reason, detail }
+    : { status: 403, code: 'DENIED', message, reason: decision.reason, detail };
+}
+
+/** Failures a client may be told precisely, with the words; any other is "invalid credentials". */
+export const CLIENT_FACING: Partial<Record<AuthFailure, string>> = {
+  'multiple-authorization': 'more than one Authorization header',
+  'malformed-authorization': 'the Authorization header is malformed',
+  'unsupported-scheme': 'only Basic and Bearer credentials are accepted',
+};
+
+/**
+ * Credentials that were not accepted: 401, or 503 when a trusted issuer's
+ * keys could not be fetched — the token may be good, and a 401 reads to
+ * clients as a wrong password. `told` are the failures this endpoint names.
+ */
+export function credentialsRefused(failure: CredentialReason, told: Partial<Record<string, string>> = {}): OciError {
+  if (failure === 'issuer-unavailable') {
+    return { status: 503, code: 'UNAVAILABLE', message: 'the issuer of this token cannot be reached to check it; retry later', reason: failure };
+  }
+  const named = told[failure];
+  return { status: 401, code: 'UNAUTHORIZED', message: named ?? 'invalid credentials', reason: named === undefined ? 'invalid-credentials' : failure };
+}
+
+function immutableMessage(tag: string, repository: string, immutable: ImmutableMatch | undefined, action: Action | undefined): string {
+  const rule = immutable === undefined ? 'an immutableTags rule' : `immutableTags[${immutable.index}]`;
+  return action === 'delete'
+    ? `tag "${tag}" in repository "${repository}" is immutable (${rule}); only an admin may delete it`
+    : `tag "${tag}" in repository "${repository}" is immutable (${rule}); it cannot be overwritten, push a new tag instead`;
+}
+
+/** Requirements the policy decides alone (policy/authorize.ts); their refusals are worded by `verdictRefused`. */
+export type Decidable = Extract<Requirement, { kind: 'repository' | 'metrics' | 'read-all' | 'admin' }>;
+
+/** A refused `authorize` verdict, in words. A tag's state is never decided there: manifest PUTs go to their guard. */
+export function verdictRefused(identity: Identity, verdict: Verdict, requirement: Decidable): OciError {
+  const { check } = verdict;
+  const what =
+    check !== undefined
+      ? `${check.action} in repository "${check.repository}"`
+      : requirement.kind === 'metrics'
+        ? 'read metrics'
+        : requirement.kind === 'read-all'
+          ? 'use search, which needs read on every repository'
+          : `${requirement.kind === 'admin' ? requirement.action : 'do this'} (admins only)`;
+  return refusal(identity, { decision: verdict.decision, what, ...(check ?? {}) });
+}
+
+/** A refused manifest write or delete (policy/manifest-write.ts), in words: an overwrite names its tag. */
+export function writeRefused(identity: Identity, verdict: WriteVerdict): OciError {
+  const what =
+    verdict.action === 'update' && verdict.tag !== undefined
+      ? `overwrite tag "${verdict.tag}" in repository "${verdict.repository}" (needs update)`
+      : `${verdict.action} in repository "${verdict.repository}"`;
+  return refusal(identity, { ...verdict, what });
+}
+
+// A caller's limits go to 403: the request is sound, this caller may not make it.
+const KEY_GRANT_STATUS: Record<KeyGrantReason, 400 | 403> = {
+  'scope-invalid': 400,
+  'expiration-malformed': 400,
+  'expiration-past': 400,
+  'expiration-beyond-max-lifetime': 400,
+  'scope-not-covered': 403,
+  'expiration-beyond-caller-key': 403,
+};
+
+/** A key that may not be granted (policy/api-key.ts `decideKeyGrant`): 400 for a bad request, 403 beyond the caller's own limits. */
+export function keyGrantRefused(grant: Extract<KeyGrant, { allow: false }>): OciError {
+  const status = KEY_GRANT_STATUS[grant.reason];
+  return { status, code: status === 403 ? 'DENIED' : 'UNSUPPORTED', message: grant.message, reason: grant.reason };
+}
+
+/**
+ * The renderer the forward plugin is given (server.ts wires it in, so proxy/
+ * never imports http/): a guard's refused verdict in words, or its failure
+ * (an unknown tag state, a body too large, the upstream's failure) as built.
+ * No challenge: a write reaches its guard only with credentials the hook accepted.
+ */
+export function respond(request: FastifyRequest, reply: FastifyReply, stop: GuardStop): FastifyReply {
+  return sendOciError(request, reply, stop.kind === 'refused' ? writeRefused(stop.identity, stop.verdict) : stop.error);
+}
