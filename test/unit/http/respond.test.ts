@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Identity } from '../../../src/identity/types.js';
-import { CLIENT_FACING, credentialsRefused, refusal, type Refused } from '../../../src/http/respond.js';
+import { CLIENT_FACING, credentialsRefused, keyGrantRefused, refusal, writeRefused, type Refused } from '../../../src/http/respond.js';
+import type { KeyGrantReason } from '../../../src/policy/api-key.js';
+import type { WriteVerdict } from '../../../src/policy/manifest-write.js';
 
 const ANONYMOUS: Identity = { kind: 'anonymous' };
 const BOB: Identity = { kind: 'user', name: 'bob', groups: [], method: 'apikey' };
@@ -67,5 +69,30 @@ describe('credentialsRefused', () => {
     ['a trusted issuer out of reach: 503, the token may be good', 'issuer-unavailable', CLIENT_FACING, 503, 'the issuer of this token cannot be reached to check it; retry later', 'issuer-unavailable'],
   ] as const)('%s', (_name, failure, told, status, message, reason) => {
     expect(credentialsRefused(failure, told)).toEqual({ status, code: status === 503 ? 'UNAVAILABLE' : 'UNAUTHORIZED', message, reason });
+  });
+});
+
+describe('writeRefused', () => {
+  const rows: Array<[string, Identity, WriteVerdict, string]> = [
+    ['an update of a tag names the tag and what it needs', BOB, { allow: false, decision: { allow: false, reason: 'action-not-granted' }, action: 'update', repository: 'app', tag: 'v1' }, 'user "bob" may not overwrite tag "v1" in repository "app" (needs update)'],
+    ['a create names the repository', BOB, { allow: false, decision: { allow: false, reason: 'action-not-granted' }, action: 'create', repository: 'app', tag: 'v1' }, 'user "bob" may not create in repository "app"'],
+    ['a delete names the repository', ANONYMOUS, { allow: false, decision: { allow: false, reason: 'action-not-granted' }, action: 'delete', repository: 'app' }, 'authentication required to delete in repository "app"'],
+    ['a delete under an immutable tag names its rule', BOB, { allow: false, decision: { allow: false, reason: 'tag-immutable' }, action: 'delete', repository: 'app', tag: 'v1', immutable: { index: 1, rule: RULE } }, 'tag "v1" in repository "app" is immutable (immutableTags[1]); only an admin may delete it'],
+  ];
+  it.each(rows)('%s', (_name, identity, verdict, message) => {
+    expect(writeRefused(identity, verdict).message).toBe(message);
+  });
+});
+
+describe('keyGrantRefused', () => {
+  it.each([
+    ['scope-invalid', 400, 'UNSUPPORTED'],
+    ['expiration-malformed', 400, 'UNSUPPORTED'],
+    ['expiration-past', 400, 'UNSUPPORTED'],
+    ['expiration-beyond-max-lifetime', 400, 'UNSUPPORTED'],
+    ['scope-not-covered', 403, 'DENIED'],
+    ['expiration-beyond-caller-key', 403, 'DENIED'],
+  ] as Array<[KeyGrantReason, number, string]>)('%s: %i %s, the grant\'s own words', (reason, status, code) => {
+    expect(keyGrantRefused({ allow: false, reason, message: 'why' })).toEqual({ status, code, message: 'why', reason });
   });
 });
