@@ -115,7 +115,7 @@ function attemptOf(request: FastifyRequest, credentials: Presented): Attempt | n
 }
 
 /** The client's address (`auth.trustedProxies` decides whose X-Forwarded-For counts), as read when the request arrived. */
-function addressOf(request: FastifyRequest): string {
+export function addressOf(request: FastifyRequest): string {
   return observationOf(request).client ?? request.ip;
 }
 

@@ -155,6 +155,8 @@ export type LoginReason =
   | 'login-state-reused'
   | 'login-failed'
   | 'login-not-stored'
+  /** one address has too many sign-ins under way (login-starts.ts) */
+  | 'too-many-logins'
   | 'username-claim-missing'
   | 'username-invalid'
   | 'email-unverified'

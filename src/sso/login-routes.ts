@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
 import { isGateError } from '../errors.js';
-import { LOGIN_CALLBACK, type AuthThrottling } from '../http/auth-throttling.js';
+import { addressOf, LOGIN_CALLBACK, type AuthThrottling } from '../http/auth-throttling.js';
 import { sendOciError } from '../http/oci-error.js';
 import { isZotUi, publicOrigin } from '../http/origin.js';
 import { loggedIn, loggedOut, loginRefused, type IdentityRefusal, type LoginRefusal } from '../observability/account-events.js';
@@ -14,6 +14,7 @@ import { noteAudit } from '../observability/observation.js';
 import { sameOriginWrite } from '../policy/form-origin.js';
 import { safeCallbackUi } from '../policy/redirect.js';
 import type { BindingDecision, Subject } from '../policy/subject-binding.js';
+import { clientKey } from '../identity/auth-throttle.js';
 import { loginIdentity } from '../identity/claims.js';
 import { messagePage, sendPage } from './html.js';
 import { refuseLoginIdentity } from './login-refusals.js';
@@ -58,23 +59,32 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
     const providerId = named.value ?? [...deps.providers.keys()][0] ?? '';
     const oidc = deps.providers.get(providerId);
     if (oidc === undefined) return html(reply, 400, messagePage('Unknown login provider', `No login provider named "${providerId}" is configured.`));
-    const config = deps.config();
-    const origin = publicOrigin(request, config);
-    let start: LoginStart;
+    // A place among the address's logins under way, before anything is made or stored; freed if the login does not start.
+    const claim = outstanding.claim(clientKey(addressOf(request)));
+    if (!claim.allow) return tooManyLogins(request, reply, providerId, claim.retryAfter);
+    let started = false;
     try {
-      start = await oidc.beginLogin(`${origin}/zot/auth/callback/${providerId}`);
-    } catch (error) {
-      // The IdP cannot be discovered (or the credentials file read): nobody can sign in now.
-      if (isGateError(error, 'OIDC_CLIENT')) throw error;
-      return idpDown(request, reply, oidc, error);
+      const config = deps.config();
+      const origin = publicOrigin(request, config);
+      let start: LoginStart;
+      try {
+        start = await oidc.beginLogin(`${origin}/zot/auth/callback/${providerId}`);
+      } catch (error) {
+        // The IdP cannot be discovered (or the credentials file read): nobody can sign in now.
+        if (isGateError(error, 'OIDC_CLIENT')) throw error;
+        return idpDown(request, reply, oidc, error);
+      }
+      const { url, state, nonce, verifier } = start;
+      // Repeated with different values, it is doubtful: safeCallbackUi sends the browser to `/`.
+      const callbackUiParam = oneValue(query.callback_ui);
+      const callbackUi = safeCallbackUi(callbackUiParam.ok ? callbackUiParam.value : undefined, config.auth.openid?.callbackAllowOrigins ?? [], origin);
+      await deps.sessions.startLogin(request, reply, { provider: providerId, state, nonce, verifier, callbackUi });
+      outstanding.add(state, claim.place);
+      started = true;
+      return reply.redirect(url.href, 302);
+    } finally {
+      if (!started) outstanding.release(claim.place);
     }
-    const { url, state, nonce, verifier } = start;
-    // Repeated with different values, it is doubtful: safeCallbackUi sends the browser to `/`.
-    const callbackUiParam = oneValue(query.callback_ui);
-    const callbackUi = safeCallbackUi(callbackUiParam.ok ? callbackUiParam.value : undefined, config.auth.openid?.callbackAllowOrigins ?? [], origin);
-    await deps.sessions.startLogin(request, reply, { provider: providerId, state, nonce, verifier, callbackUi });
-    outstanding.add(state);
-    return reply.redirect(url.href, 302);
   });
 
   app.get('/zot/auth/callback/:provider', async (request, reply) => {
@@ -204,6 +214,23 @@ function idpDown(request: FastifyRequest, reply: FastifyReply, oidc: OidcClient,
       `${oidc.provider.name} cannot be reached right now, so nobody can sign in. Pulls and pushes with API keys keep working. Try again in a minute.`,
       { href: retry, label: 'Try again' },
     ),
+  );
+}
+
+/**
+ * One address has too many logins under way (policy/login-starts.ts): 429
+ * with `Retry-After` (when its oldest lapses) and a page, like the other
+ * refusals of a browser's login; one log line, no audit event (nobody tried
+ * to sign in as anyone, and a flood must not write the audit trail).
+ */
+function tooManyLogins(request: FastifyRequest, reply: FastifyReply, provider: string, retryAfter: number) {
+  request.log.info({ provider, reason: 'too-many-logins', retryAfter }, 'login start refused');
+  const minutes = Math.ceil(retryAfter / 60);
+  const wait = minutes === 1 ? '1 minute' : `${minutes} minutes`;
+  return html(
+    reply.header('retry-after', String(retryAfter)),
+    429,
+    messagePage('Too many sign-ins', `Too many sign-ins were started from your address and not finished. Finish one of them, or try again in ${wait}.`),
   );
 }
 

@@ -132,8 +132,10 @@ describe('a page on another site with 40 <img> at the login callback, opened in 
 });
 
 describe('40 callbacks over HTTP from one address, each without a login of its own', () => {
+  // A real login cookie, from an address of its own (one address may have only 20 logins under way).
+  let started = 0;
   const fresh = async (): Promise<string> => {
-    const login = await send(withIdp.url, { path: '/zot/auth/login?provider=oidc', headers: { 'x-forwarded-for': '192.0.2.250' } });
+    const login = await send(withIdp.url, { path: '/zot/auth/login?provider=oidc', headers: { 'x-forwarded-for': `192.0.2.${++started}` } });
     expect(login.status).toBe(302);
     return (login.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${LOGIN_COOKIE}=`))!.split(';')[0]!;
   };
