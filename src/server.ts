@@ -12,6 +12,7 @@ import { CONNECTION_BOUNDS, serverTimeouts, type ConnectionBounds } from './http
 import { registryAdmission } from './http/admission.js';
 import type { AuthDeps } from './http/authenticate.js';
 import { healthRoutes } from './http/health.js';
+import { refuseMalformedHost } from './http/origin.js';
 import { sendOciError } from './http/oci-error.js';
 import { respond } from './http/respond.js';
 import cookie from '@fastify/cookie';
@@ -114,6 +115,8 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   });
   // Before any plugin is registered, so that every route inherits the hooks.
   observeRequests(app, { metrics, audit, now });
+  // Observed like any request, then refused before any route builds an origin from it.
+  app.addHook('onRequest', refuseMalformedHost);
   app.addHook('onClose', async () => audit.close());
 
   app.setErrorHandler((error: Error & { statusCode?: number; reason?: Reason }, request, reply) => {

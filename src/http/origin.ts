@@ -3,9 +3,11 @@
  * challenges, redirects, forms and tokens name, and whether a request comes
  * from zot's UI.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
+import { isValidHost } from '../policy/host-header.js';
 import { clientOrigin } from '../proxy/forwarded.js';
+import { sendOciError } from './oci-error.js';
 
 /** zot's UI header: its requests must not get a challenge, or the browser shows a Basic prompt. */
 export const ZOT_UI_HEADER = 'x-zot-api-client';
@@ -28,4 +30,17 @@ export function publicOrigin(request: FastifyRequest, config: Config): string {
 /** The Docker token flow's `service`: the registry's host name, which gate tokens carry as their audience. */
 export function serviceOf(request: FastifyRequest, config: Config): string {
   return new URL(publicOrigin(request, config)).host;
+}
+
+/**
+ * An onRequest hook: a request whose Host is no host and port
+ * (policy/host-header.ts) is answered 400 before anything reads it — the
+ * public origin is made from it — and is never forwarded. Always checked,
+ * `externalUrl` or not: the Host goes to the registry too.
+ */
+export async function refuseMalformedHost(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  const host = request.headers.host;
+  if (host === undefined || isValidHost(host)) return undefined;
+  sendOciError(request, reply, { status: 400, code: 'UNSUPPORTED', message: 'the Host header must be a host name or address, with an optional port', reason: 'host-invalid' });
+  return reply;
 }

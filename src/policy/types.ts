@@ -98,6 +98,8 @@ export type RequestReason =
   | 'session-grammar'
   | 'page-size'
   | 'repeated-parameter'
+  /** a Host header that is no host and port (host-header.ts) */
+  | 'host-invalid'
   /** a manifest PUT naming more tags than zot accepts */
   | 'too-many-tags'
   | 'unknown-route'
