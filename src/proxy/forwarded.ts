@@ -8,7 +8,7 @@ export function clientOrigin(request: FastifyRequest): string {
 }
 
 export function forwardedFor(request: FastifyRequest): ForwardedFor {
-  return { host: request.headers.host ?? 'localhost', proto: clientProto(request), clientIp: clientIp(request) };
+  return { host: request.headers.host ?? 'localhost', proto: clientProto(request), clientIp: clientIp(request), requestId: request.id };
 }
 
 /**

@@ -14,8 +14,8 @@ const GATE_ONLY = ['authorization', 'proxy-authorization', 'cookie'];
  * auth-less zot 2.1.12+ answers zot's UI marker with a 500 (nil session store).
  */
 const ZOT_INTERNAL = ['x-zot-cluster-hop-count', 'x-zot-api-client'];
-/** Client-sent forwarding headers: replaced by the gate's own, never trusted. */
-const FORWARDING = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip'];
+/** Client-sent forwarding headers (and the request id): replaced by the gate's own, never trusted. */
+const FORWARDING = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'x-request-id'];
 const NOT_FORWARDED = new Set([...HOP_BY_HOP, ...GATE_ONLY, ...ZOT_INTERNAL, ...FORWARDING]);
 
 export interface ForwardedFor {
@@ -23,12 +23,15 @@ export interface ForwardedFor {
   readonly host: string;
   readonly proto: 'http' | 'https';
   readonly clientIp: string;
+  /** the gate's own request id (a trusted proxy's, else its own UUID), in its log and audit trail */
+  readonly requestId: string;
 }
 
 /**
  * Headers for the upstream request. `X-Forwarded-Host`/`-Proto` make zot build
  * absolute URLs (upload `Location`s) on the gate's name, not its own: else
  * the client PATCHes and PUTs its uploads around the gate. Client-sent forwarding headers are replaced, not trusted.
+ * `X-Request-Id` is the gate's, so the registry's log lines join up with the gate's, never with an id a client chose.
  */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, forwarded: ForwardedFor): IncomingHttpHeaders {
   const headers: IncomingHttpHeaders = {};
@@ -38,6 +41,7 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, forwarded:
   headers['x-forwarded-host'] = forwarded.host;
   headers['x-forwarded-proto'] = forwarded.proto;
   headers['x-forwarded-for'] = forwarded.clientIp;
+  headers['x-request-id'] = forwarded.requestId;
   return headers;
 }
 

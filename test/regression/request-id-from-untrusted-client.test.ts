@@ -11,11 +11,17 @@
  * socket's peer is one of them); from anyone else the gate makes its own
  * (a UUID), in the response header, the log and the audit trail alike.
  *
+ * And the registry was sent the client's `X-Request-Id` as it came, whoever
+ * sent it: zot logged the id the client chose, not the gate's. Now the gate
+ * sends its own request id (the one in its log and audit trail) on every
+ * request it forwards, so zot's log lines join up with the gate's.
+ *
  * Peers: every test client connects from 127.0.0.1. The untrusted client is
  * shown by narrowing trustedProxies to 10.0.0.0/8 (loopback untrusted); the
  * default (loopback trusted: Caddy beside the gate) keeps the id.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRecorder, type Recorder } from '../harness/recorder.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { startGate, type GateUnderTest } from '../support/gate.js';
 import { send, type RawResponse } from '../support/http.js';
@@ -24,18 +30,21 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 const CHOSEN = 'caddy-7f3a9c21e4b8';
 
 let registry: Registry;
+/** between the gates and the registry: what each forwarded request carried */
+let recorder: Recorder;
 let behindCaddy: GateUnderTest;
 let untrusting: GateUnderTest;
 
 const gateTrusting = (trustedProxies?: readonly string[]) =>
   startGate({
-    upstream: registry.url,
+    upstream: recorder.url,
     accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } },
     extra: { auth: { failDelay: 0, ...(trustedProxies === undefined ? {} : { trustedProxies }) } },
   });
 
 beforeAll(async () => {
   registry = await startRegistry();
+  recorder = await startRecorder(registry.url);
   behindCaddy = await gateTrusting();
   untrusting = await gateTrusting(['10.0.0.0/8']);
 }, 60_000);
@@ -43,6 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await untrusting?.stop();
   await behindCaddy?.stop();
+  await recorder?.stop();
   await registry?.stop();
 });
 
@@ -89,5 +99,30 @@ describe('X-Request-Id', () => {
   ])('from a trusted proxy but not a plain token (%s): replaced by a UUID', async (_name, given) => {
     const response = await refusedDelete(behindCaddy, given);
     expect(response.headers['x-request-id']).toMatch(UUID);
+  });
+});
+
+describe('X-Request-Id sent to the registry', () => {
+  /** The x-request-id of every request the gate forwarded for one anonymous request. */
+  async function forwardedIds(gate: GateUnderTest, path: string, requestId: string): Promise<{ answered: unknown; forwarded: unknown[] }> {
+    recorder.clear();
+    const response = await send(gate.url, { path, headers: { 'x-request-id': requestId } });
+    expect(recorder.requests.length, response.body).toBeGreaterThan(0);
+    return { answered: response.headers['x-request-id'], forwarded: recorder.requests.map((r) => r.headers['x-request-id']) };
+  }
+
+  it.each([
+    ['a read (the relay)', '/v2/team/app/tags/list'],
+    ['a UI path (http-proxy)', '/'],
+  ])('%s from an untrusted client: the gate sends its own id, never the one the client chose', async (_name, path) => {
+    const { answered, forwarded } = await forwardedIds(untrusting, path, CHOSEN);
+    expect(answered).toMatch(UUID);
+    expect(forwarded).toEqual([answered]);
+  });
+
+  it('from a trusted proxy: its id, which is the gate\'s own', async () => {
+    const { answered, forwarded } = await forwardedIds(behindCaddy, '/v2/team/app/tags/list', CHOSEN);
+    expect(answered).toBe(CHOSEN);
+    expect(forwarded).toEqual([CHOSEN]);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { clientResponseHeaders, relativeLocation, upstreamRequestHeaders } from '../../../src/proxy/headers.js';
 
 describe('upstreamRequestHeaders', () => {
-  const forwarded = { host: 'registry.example.org', proto: 'https' as const, clientIp: '10.0.0.7' };
+  const forwarded = { host: 'registry.example.org', proto: 'https' as const, clientIp: '10.0.0.7', requestId: 'gate-request-1' };
 
   it('drops credentials, cookies, hop-by-hop headers, Expect and anything Connection lists', () => {
     const out = upstreamRequestHeaders(
@@ -23,6 +23,7 @@ describe('upstreamRequestHeaders', () => {
         'x-forwarded-host': 'evil.example',
         'x-forwarded-for': '6.6.6.6',
         forwarded: 'for=6.6.6.6',
+        'X-Request-Id': 'chosen-by-the-client',
       },
       forwarded,
     );
@@ -33,12 +34,13 @@ describe('upstreamRequestHeaders', () => {
       'x-forwarded-host': 'registry.example.org',
       'x-forwarded-proto': 'https',
       'x-forwarded-for': '10.0.0.7',
+      'x-request-id': 'gate-request-1',
     });
   });
 });
 
 describe('upstreamRequestHeaders: zot\'s internal headers', () => {
-  const forwarded = { host: 'registry.example.org', proto: 'https' as const, clientIp: '10.0.0.7' };
+  const forwarded = { host: 'registry.example.org', proto: 'https' as const, clientIp: '10.0.0.7', requestId: 'gate-request-1' };
 
   it.each([
     ['x-zot-cluster-hop-count'],
@@ -50,6 +52,7 @@ describe('upstreamRequestHeaders: zot\'s internal headers', () => {
     // and every other dropped name, in any case
     ['Authorization'],
     ['X-Forwarded-Host'],
+    ['X-Request-Id'],
   ])('drops %s in any letter case', (name) => {
     const out = upstreamRequestHeaders({ [name]: 'zot-ui', accept: 'application/json' }, forwarded);
     expect(out).toEqual({
@@ -57,12 +60,13 @@ describe('upstreamRequestHeaders: zot\'s internal headers', () => {
       'x-forwarded-host': 'registry.example.org',
       'x-forwarded-proto': 'https',
       'x-forwarded-for': '10.0.0.7',
+      'x-request-id': 'gate-request-1',
     });
   });
 
   it('drops a header Connection lists, whatever its case', () => {
     const out = upstreamRequestHeaders({ connection: 'X-Secret-Hop', 'X-Secret-Hop': '1', accept: '*/*' }, forwarded);
-    expect(Object.keys(out)).toEqual(['accept', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-for']);
+    expect(Object.keys(out)).toEqual(['accept', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-for', 'x-request-id']);
   });
 });
 
