@@ -73,8 +73,10 @@ async function create(args: string[], out: Out): Promise<number> {
   const label = checkKeyLabel(typeof values.label === 'string' ? values.label : 'cli');
   if (!label.ok) throw new UsageError(`--label: ${label.problem}`);
   const scopes = (values.scope as string[] | undefined) ?? [];
-  const checkedScopes = checkKeyScopes(scopes, null);
-  if (!checkedScopes.ok && checkedScopes.reason === 'scope-invalid') throw new UsageError(`--scope ${JSON.stringify(checkedScopes.scope)} ${checkedScopes.problem}`);
+  const checkedScopes = checkKeyScopes(scopes);
+  if (!checkedScopes.ok) {
+    throw new UsageError(checkedScopes.reason === 'scope-count' ? `--scope: ${checkedScopes.problem}` : `--scope ${JSON.stringify(checkedScopes.scope)} ${checkedScopes.problem}`);
+  }
   const config = configFrom(values);
   const now = new Date();
   const expiresAt = expiry(typeof values.expires === 'string' ? values.expires : undefined, config.auth.apikeyMaxLifetimeMs, now);

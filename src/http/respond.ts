@@ -105,6 +105,7 @@ export function writeRefused(identity: Identity, verdict: WriteVerdict): OciErro
 
 // A caller's limits go to 403: the request is sound, this caller may not make it.
 const KEY_GRANT_STATUS: Record<KeyGrantReason, 400 | 403> = {
+  'scope-count': 400,
   'scope-invalid': 400,
   'expiration-malformed': 400,
   'expiration-past': 400,

@@ -6,15 +6,15 @@
  * and each caller frames the problems in its own words.
  *
  * - label: 1 to 100 characters once trimmed, none a terminal or page acts on;
- * - scopes: every one a usable repository glob; a key manages only keys
- *   within its own scopes (`scopesCover`);
+ * - scopes: at most 20, each a usable repository glob of at most 128
+ *   characters; a key manages only keys within its own scopes (`scopesCover`);
  * - expiry: a new key's within `auth.apikey.maxLifetime`; a stored key ends
  *   at its own `expiresAt` or `createdAt + maxLifetime`, whichever is sooner
  *   (`keyExpiry`), so lowering the bound (SIGHUP) ends older keys too;
  * - a key minted with a key: within that key's scopes and expiry (`decideKeyGrant`).
  */
 import { formatDuration, parseDuration } from './duration.js';
-import { globCovers } from './glob-cover.js';
+import { coverage, coverBudget, type CoverBudget } from './glob-cover.js';
 import { globCoversEveryName, globProblem } from './glob.js';
 import { parseRfc3339 } from './rfc3339.js';
 
@@ -45,21 +45,25 @@ export function checkKeyLabel(text: string): LabelCheck {
 }
 
 /**
- * The account form's bound on the patterns its one comma-separated field may
- * hold. zot's API and the CLI take a list and, as zot, bound none.
+ * The bounds on a new key's scopes, wherever it is made. Every scope a key
+ * holds is compared (glob inclusion, whose cost grows with both patterns)
+ * with every scope of each key it mints, lists or revokes; zot bounds
+ * neither, but 20 patterns of 128 characters are far beyond what people write.
  */
-export const MAX_FORM_SCOPES = 20;
+export const MAX_KEY_SCOPES = 20;
+export const MAX_SCOPE_LENGTH = 128;
 
 export type ScopesCheck =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: 'scope-count'; readonly problem: string }
   | { readonly ok: false; readonly reason: 'scope-invalid'; readonly scope: string; readonly problem: string };
 
-/** A new key's scopes: at most `maxCount` (null: any number), each a usable glob; the first problem found. */
-export function checkKeyScopes(scopes: readonly string[], maxCount: number | null): ScopesCheck {
-  if (maxCount !== null && scopes.length > maxCount) return { ok: false, reason: 'scope-count', problem: `at most ${maxCount} patterns` };
+/** A new key's scopes: at most MAX_KEY_SCOPES, each a usable glob of at most MAX_SCOPE_LENGTH characters; the first problem found. */
+export function checkKeyScopes(scopes: readonly string[]): ScopesCheck {
+  if (scopes.length > MAX_KEY_SCOPES) return { ok: false, reason: 'scope-count', problem: `at most ${MAX_KEY_SCOPES} patterns, not ${scopes.length}` };
   for (const scope of scopes) {
-    const problem = globProblem(scope);
+    // before the glob is read: a long one costs to compile, and more to compare
+    const problem = scope.length > MAX_SCOPE_LENGTH ? `longer than ${MAX_SCOPE_LENGTH} characters` : globProblem(scope);
     if (problem !== null) return { ok: false, reason: 'scope-invalid', scope, problem };
   }
   return { ok: true };
@@ -69,12 +73,14 @@ export function checkKeyScopes(scopes: readonly string[], maxCount: number | nul
  * Whether the scopes `held` cover the scopes `other`: each of `other`'s globs
  * is covered by one of `held`'s. Empty means unscoped (every repository): an
  * unscoped `held` covers anything, an unscoped `other` only a `held` glob
- * that matches every name. Decides which keys a key may see and revoke.
+ * that matches every name. Decides which keys a key may see and revoke; the
+ * comparisons spend from `budget`, which a listing shares across its keys
+ * (a comparison it cannot afford answers "no").
  */
-export function scopesCover(held: readonly string[], other: readonly string[]): boolean {
+export function scopesCover(held: readonly string[], other: readonly string[], budget: CoverBudget = coverBudget()): boolean {
   if (held.length === 0) return true;
   if (other.length === 0) return held.some(globCoversEveryName);
-  return other.every((inner) => held.some((outer) => globCovers(outer, inner)));
+  return other.every((inner) => held.some((outer) => coverage(outer, inner, budget) === 'covers'));
 }
 
 export type LifetimeCheck =
@@ -142,6 +148,7 @@ export interface GrantContext {
 
 /** Why a key was refused; kebab-case, reused in logs and `detail.reason`. */
 export type KeyGrantReason =
+  | 'scope-count'
   | 'scope-invalid'
   | 'expiration-malformed'
   | 'expiration-past'
@@ -157,20 +164,24 @@ export type KeyGrant =
  * May this caller create a key with these scopes and this expiry, through
  * zot's API? Rules, checked in this order so the same request always gets the
  * same answer:
- * 1. every scope is a usable glob (`checkKeyScopes`);
+ * 1. at most 20 scopes, each a usable glob of at most 128 characters (`checkKeyScopes`);
  * 2. `expirationDate` is empty (none asked) or an RFC 3339 date-time, as zot's
  *    `time.Parse(time.RFC3339, …)` reads it, and lies in the future;
  * 3. it is no later than `now + auth.apikey.maxLifetime`;
  * 4. an API-key caller asks only for scopes its own key covers (glob
- *    inclusion, `globCovers`), and a scoped caller never for an unscoped key;
+ *    inclusion, `globCovers`, within one budget of steps for the request:
+ *    what it cannot afford to show is refused as not covered), and a scoped
+ *    caller never for an unscoped key;
  * 5. an API-key caller asks for no later expiry than its own key's.
  * Without an `expirationDate` the new key gets the latest expiry allowed
  * (none when nothing bounds it), as `zot-gate apikey create` does.
  */
 export function decideKeyGrant(granter: Granter, request: KeyRequest, context: GrantContext): KeyGrant {
-  const scopes = checkKeyScopes(request.scopes, null);
-  if (!scopes.ok && scopes.reason === 'scope-invalid') {
-    return refuse('scope-invalid', `scope ${JSON.stringify(scopes.scope)} is not a valid repository glob: ${scopes.problem}`);
+  const scopes = checkKeyScopes(request.scopes);
+  if (!scopes.ok) {
+    return scopes.reason === 'scope-count'
+      ? refuse('scope-count', `scopes: ${scopes.problem}`)
+      : refuse('scope-invalid', `scope ${JSON.stringify(scopes.scope)} is not a valid repository glob: ${scopes.problem}`);
   }
   const { now, maxLifetimeMs } = context;
   const latest = earliest(maxLifetimeMs === null ? null : new Date(now.getTime() + maxLifetimeMs), granter.kind === 'apikey' ? granter.expiresAt : null);
@@ -190,7 +201,10 @@ export function decideKeyGrant(granter: Granter, request: KeyRequest, context: G
   const uncovered = uncoveredScope(granter.scopes, request.scopes);
   if (uncovered !== undefined) {
     const own = granter.scopes.map((scope) => JSON.stringify(scope)).join(', ');
-    const what = uncovered === null ? 'a key without scopes (every repository)' : `scope ${JSON.stringify(uncovered)}`;
+    if (uncovered !== null && uncovered.tooCostly) {
+      return refuse('scope-not-covered', `scope ${JSON.stringify(uncovered.scope)} could not be shown to lie within the scopes of the API key making this request (${own}): the patterns are too costly to compare; ask for a simpler scope`);
+    }
+    const what = uncovered === null ? 'a key without scopes (every repository)' : `scope ${JSON.stringify(uncovered.scope)}`;
     return refuse('scope-not-covered', `${what} is outside the scopes of the API key making this request (${own}); a key can only create keys within its own scopes`);
   }
   if (granter.expiresAt !== null && (expiresAt === null || expiresAt.getTime() > granter.expiresAt.getTime())) {
@@ -199,11 +213,25 @@ export function decideKeyGrant(granter: Granter, request: KeyRequest, context: G
   return { allow: true, expiresAt };
 }
 
-/** The first requested scope no held scope covers; null for an unscoped request not covered; undefined when all are. */
-function uncoveredScope(held: readonly string[], requested: readonly string[]): string | null | undefined {
+/**
+ * The first requested scope no held scope covers, and whether some
+ * comparison was too costly to finish (one budget for the request); null for
+ * an unscoped request not covered; undefined when all are covered.
+ */
+function uncoveredScope(held: readonly string[], requested: readonly string[]): { readonly scope: string; readonly tooCostly: boolean } | null | undefined {
   if (held.length === 0) return undefined;
   if (requested.length === 0) return held.some(globCoversEveryName) ? undefined : null;
-  return requested.find((scope) => !held.some((h) => globCovers(h, scope)));
+  const budget = coverBudget();
+  for (const scope of requested) {
+    let tooCostly = false;
+    const covered = held.some((outer) => {
+      const found = coverage(outer, scope, budget);
+      tooCostly ||= found === 'too-costly';
+      return found === 'covers';
+    });
+    if (!covered) return { scope, tooCostly };
+  }
+  return undefined;
 }
 
 function earliest(a: Date | null, b: Date | null): Date | null {

@@ -21,35 +21,91 @@
 //   `/`), where the property test shows automaton and matcher agree;
 // - anything else is answered by the plainly sound rules below, or false.
 // Unsure is always false: a false "covers" would let a key reach further.
+//
+// The search can grow with the product of both patterns (`*ab*ab…` against
+// `?*?*…` took seconds), and anyone holding a key chooses the patterns. So
+// it is bounded in steps (one step: one automaton state stepped, or put in a
+// subset), per question (PAIR_STEPS) and per decision that asks many
+// (`CoverBudget`, shared): past either bound the answer is "too costly",
+// so false. Steps, not time: the answer does not depend on the machine's
+// load. Answers are memoised ("too costly" ones too), so a question asked
+// again costs nothing and gets the same answer.
+import { LRUCache } from 'lru-cache';
 import { globCoversEveryName, globProblem, matchGlob } from './glob.js';
 
 const SLASH = 0x2f;
 /** any character that is neither `/` nor a literal of either pattern */
 const OTHER = -1;
 const END_FORMS = new Set(['', '*', '**', '/**', '**/', '/**/']);
-/** product states explored, and pattern lengths, beyond which the answer is "unsure" (false) */
-const MAX_STATES = 20_000;
+/**
+ * Steps one inclusion question may take. What people write takes hundreds
+ * (test/regression/glob-cover-cpu-exhaustion.test.ts); the costliest pairs
+ * of 128 characters stop here within a few milliseconds.
+ */
+export const PAIR_STEPS = 20_000;
+/** Steps all the questions of one decision (a key grant, a listing) may take together. */
+export const DECISION_STEPS = 100_000;
+/** Pattern lengths beyond which the answer is "too costly" without a search (new key scopes are at most 128). */
 const MAX_PATTERN = 256;
 const UNMODELLED = /[\\[\]{}]/;
 const GLOB_SYNTAX = /[*?[\]{}\\]/;
+
+/** The steps a decision may still spend on glob inclusion, and what it spent. */
+export interface CoverBudget {
+  remaining: number;
+  spent: number;
+  /** whether some question was left unanswered for want of steps (and so answered "no") */
+  ranOut: boolean;
+}
+
+/** A fresh budget for one decision. */
+export function coverBudget(steps: number = DECISION_STEPS): CoverBudget {
+  return { remaining: steps, spent: 0, ranOut: false };
+}
+
+/** What glob inclusion found; `too-costly` (the search ran out of steps) is answered as "no" by `globCovers`. */
+export type Coverage = 'covers' | 'not-covered' | 'too-costly';
+
+// Keyed by both texts, the outer one's length first so that no two pairs share a key.
+const memo = new LRUCache<string, Coverage>({ max: 4096 });
 
 /**
  * True when every name `inner` matches is matched by `outer` (every name
  * that is not empty: no repository's is, and `**\/*` does not match it). Sound for the
  * gate's matcher (see the module comment); false when it cannot tell, and
- * for any pattern with a problem.
+ * for any pattern with a problem. The search spends from `budget`.
  */
-export function globCovers(outer: string, inner: string): boolean {
-  if (globProblem(outer) !== null || globProblem(inner) !== null) return false;
-  if (outer === inner || globCoversEveryName(outer)) return true;
+export function globCovers(outer: string, inner: string, budget: CoverBudget = coverBudget()): boolean {
+  return coverage(outer, inner, budget) === 'covers';
+}
+
+/** As `globCovers`, telling "no, or cannot tell" from "ran out of steps". */
+export function coverage(outer: string, inner: string, budget: CoverBudget = coverBudget()): Coverage {
+  if (globProblem(outer) !== null || globProblem(inner) !== null) return 'not-covered';
+  if (outer === inner || globCoversEveryName(outer)) return 'covers';
   // a literal matches only itself
-  if (!GLOB_SYNTAX.test(inner)) return matchGlob(outer, inner);
-  if (literalPrefixCovers(outer, inner)) return true;
-  if (outer.length > MAX_PATTERN || inner.length > MAX_PATTERN) return false;
+  if (!GLOB_SYNTAX.test(inner)) return matchGlob(outer, inner) ? 'covers' : 'not-covered';
+  if (literalPrefixCovers(outer, inner)) return 'covers';
+  if (outer.length > MAX_PATTERN || inner.length > MAX_PATTERN) return tooCostly(budget);
+  const key = `${outer.length}:${outer}${inner}`;
+  const known = memo.get(key);
+  if (known !== undefined) return known === 'too-costly' ? tooCostly(budget) : known;
   const outerAutomaton = automaton(outer, true);
   const innerAutomaton = automaton(inner, false);
-  if (outerAutomaton === null || innerAutomaton === null) return false;
-  return included(innerAutomaton, outerAutomaton, alphabet(outer, inner));
+  // not modelled: the plain rules above are all there is
+  if (outerAutomaton === null || innerAutomaton === null) return 'not-covered';
+  const allowance = Math.min(PAIR_STEPS, budget.remaining);
+  const search = included(innerAutomaton, outerAutomaton, alphabet(outer, inner), allowance);
+  budget.remaining -= search.steps;
+  budget.spent += search.steps;
+  // an answer cut short by the decision's budget rather than the question's own is not this pair's answer
+  if (search.found !== 'too-costly' || allowance === PAIR_STEPS) memo.set(key, search.found);
+  return search.found === 'too-costly' ? tooCostly(budget) : search.found;
+}
+
+function tooCostly(budget: CoverBudget): 'too-costly' {
+  budget.ranOut = true;
+  return 'too-costly';
 }
 
 /**
@@ -180,30 +236,42 @@ function alphabet(...texts: string[]): number[] {
   return [...symbols];
 }
 
-function advance(a: Automaton, states: readonly number[], symbol: number): number[] {
+/** One counter of steps for a search: every state stepped and every state put in a subset costs one. */
+interface Steps {
+  taken: number;
+}
+
+function advance(a: Automaton, states: readonly number[], symbol: number, steps: Steps): number[] {
   const into = new Set<number>();
   for (const state of states) step(a, state, symbol, into);
+  steps.taken += states.length + into.size;
   return [...into].sort((x, y) => x - y);
 }
 
-/** Is there a name the inner automaton accepts and the outer does not? Searched over both subset automata. */
-function included(inner: Automaton, outer: Automaton, symbols: readonly number[]): boolean {
+/**
+ * Is there a name the inner automaton accepts and the outer does not?
+ * Searched breadth-first over both subset automata, within `allowance` steps.
+ */
+function included(inner: Automaton, outer: Automaton, symbols: readonly number[], allowance: number): { readonly found: Coverage; readonly steps: number } {
+  const steps: Steps = { taken: 0 };
   const seen = new Set<string>();
   const queue: Array<readonly [number[], number[]]> = [[[0], [0]]];
-  while (queue.length > 0) {
-    const [i, o] = queue.shift() as readonly [number[], number[]];
+  for (let next = 0; next < queue.length; next++) {
+    const [i, o] = queue[next] as readonly [number[], number[]];
     const key = `${i.join(',')}|${o.join(',')}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    if (seen.size > MAX_STATES) return false;
     // the start pair stands for the empty name, which is no repository's
-    if (seen.size > 1 && i.some(inner.accepting) && !o.some(outer.accepting)) return false;
+    if (seen.size > 1 && i.some(inner.accepting) && !o.some(outer.accepting)) return { found: 'not-covered', steps: steps.taken };
+    // what stepping both subsets on one symbol may cost at most: checked before each, so `allowance` is never passed
+    const most = i.length + inner.size + o.length + outer.size;
     for (const symbol of symbols) {
-      const nextInner = advance(inner, i, symbol);
-      if (nextInner.length > 0) queue.push([nextInner, advance(outer, o, symbol)]);
+      if (steps.taken + most > allowance) return { found: 'too-costly', steps: steps.taken };
+      const nextInner = advance(inner, i, symbol, steps);
+      if (nextInner.length > 0) queue.push([nextInner, advance(outer, o, symbol, steps)]);
     }
   }
-  return true;
+  return { found: 'covers', steps: steps.taken };
 }
 
 /**
@@ -215,6 +283,7 @@ export function automatonAccepts(pattern: string, name: string, exact: boolean):
   const a = automaton(pattern, exact);
   if (a === null) return null;
   let states = [0];
-  for (const char of name) states = advance(a, states, char.codePointAt(0) as number);
+  const steps: Steps = { taken: 0 };
+  for (const char of name) states = advance(a, states, char.codePointAt(0) as number, steps);
   return states.some(a.accepting);
 }

@@ -17,7 +17,7 @@ import { keyCreated, keyRevoked, loggedOut } from '../observability/account-even
 import { noteAudit } from '../observability/observation.js';
 import { groupsOf, isAdmin } from '../policy/access.js';
 import { capabilities } from '../policy/capabilities.js';
-import { checkKeyLabel, checkKeyScopes, keyExpiry, lifetimeExpiry, MAX_FORM_SCOPES } from '../policy/api-key.js';
+import { checkKeyLabel, checkKeyScopes, keyExpiry, lifetimeExpiry } from '../policy/api-key.js';
 import { accountPage, expiryChoices, signedOutPage, type AccountView, type NewKeyForm } from './account-page.js';
 import { sameOriginForm } from '../policy/form-origin.js';
 import { messagePage, sendPage } from './html.js';
@@ -179,7 +179,7 @@ export function readNewKey(form: NewKeyForm, maxLifetimeMs: number | null, now: 
   const lifetime = lifetimeExpiry(form.expires === 'never' && maxLifetimeMs === null ? null : form.expires, maxLifetimeMs, now);
   if (!lifetime.ok) return 'Expires after: choose one of the offered lifetimes.';
   const scopes = [...new Set(form.scopes.split(',').map((scope) => scope.trim()).filter((scope) => scope !== ''))];
-  const checkedScopes = checkKeyScopes(scopes, MAX_FORM_SCOPES);
+  const checkedScopes = checkKeyScopes(scopes);
   if (!checkedScopes.ok) {
     return checkedScopes.reason === 'scope-count'
       ? `Repositories: ${checkedScopes.problem}.`

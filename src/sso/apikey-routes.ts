@@ -36,6 +36,7 @@ import { keyCreated, keyRevoked } from '../observability/account-events.js';
 import { noteAudit } from '../observability/observation.js';
 import { GateError, type OciError } from '../errors.js';
 import { checkKeyLabel, decideKeyGrant, keyExpiry, scopesCover, type Granter, type KeyRequest } from '../policy/api-key.js';
+import { coverBudget } from '../policy/glob-cover.js';
 import type { KeyReason, TransportReason } from '../policy/types.js';
 
 /** zot's `constants.APIKeyPath`. */
@@ -140,7 +141,7 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
     const id = ids[0] as string;
     const user = caller.identity.name;
     // Only within the caller's own keys, and a key's within its scopes: any other id is treated as unknown, as in zot.
-    const owned = withinCaller(caller, await options.apiKeys.list(user)).some((record) => record.id === id);
+    const owned = withinCaller(caller, (await options.apiKeys.list(user)).filter((record) => record.id === id)).length > 0;
     const revoked = owned ? await options.apiKeys.revokeTree(id) : [];
     if (revoked.length > 0) {
       request.gateReason = 'apikey-revoked';
@@ -160,11 +161,14 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
 /**
  * The keys a caller may see and revoke, of its user's: a session all of them,
  * a key those whose scopes lie within its own (an unscoped key covers all).
+ * One budget of glob-inclusion steps for the request: a key whose scopes are
+ * too costly to compare with the caller's is left out, as one outside them.
  */
 function withinCaller(caller: UserCaller, records: readonly ApiKeyRecord[]): ApiKeyRecord[] {
   if (caller.kind === 'session') return [...records];
   const held = caller.identity.scopes ?? [];
-  return records.filter((record) => scopesCover(held, record.scopes));
+  const budget = coverBudget();
+  return records.filter((record) => scopesCover(held, record.scopes, budget));
 }
 
 function notActiveKey(): OciError {

@@ -86,6 +86,7 @@ describe('writeRefused', () => {
 
 describe('keyGrantRefused', () => {
   it.each([
+    ['scope-count', 400, 'UNSUPPORTED'],
     ['scope-invalid', 400, 'UNSUPPORTED'],
     ['expiration-malformed', 400, 'UNSUPPORTED'],
     ['expiration-past', 400, 'UNSUPPORTED'],

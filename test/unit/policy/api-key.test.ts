@@ -42,16 +42,18 @@ describe('checkKeyLabel: the one rule for every way a key is made', () => {
 });
 
 
-describe('checkKeyScopes: every scope a usable glob, at most maxCount of them', () => {
-  it.each<[string, string[], number | null, unknown]>([
-    ['none', [], 20, { ok: true }],
-    ['usable globs', ['team/**', 'tools/*'], null, { ok: true }],
-    ['the first unusable glob', ['ok/*', 'a/{b', 'c/['], null, { ok: false, reason: 'scope-invalid', scope: 'a/{b', problem: 'unclosed "{"' }],
-    ['more than maxCount', ['a', 'b', 'c'], 2, { ok: false, reason: 'scope-count', problem: 'at most 2 patterns' }],
-    ['the count before the globs', ['a/{b', 'b', 'c'], 2, { ok: false, reason: 'scope-count', problem: 'at most 2 patterns' }],
-    ['no bound without maxCount', Array.from({ length: 50 }, (_, i) => `r${i}`), null, { ok: true }],
-  ])('%s', (_name, scopes, max, expected) => {
-    expect(checkKeyScopes(scopes, max)).toEqual(expected);
+describe('checkKeyScopes: at most 20 scopes, each a usable glob of at most 128 characters', () => {
+  it.each<[string, string[], unknown]>([
+    ['none', [], { ok: true }],
+    ['usable globs', ['team/**', 'tools/*'], { ok: true }],
+    ['the first unusable glob', ['ok/*', 'a/{b', 'c/['], { ok: false, reason: 'scope-invalid', scope: 'a/{b', problem: 'unclosed "{"' }],
+    ['20 of 128 characters', Array.from({ length: 20 }, (_, i) => `r${i}/`.padEnd(128, 'x')), { ok: true }],
+    ['21', Array.from({ length: 21 }, (_, i) => `r${i}`), { ok: false, reason: 'scope-count', problem: 'at most 20 patterns, not 21' }],
+    ['the count before the globs', ['a/{b', ...Array.from({ length: 20 }, (_, i) => `r${i}`)], { ok: false, reason: 'scope-count', problem: 'at most 20 patterns, not 21' }],
+    ['129 characters', ['ok/*', 'x'.repeat(129)], { ok: false, reason: 'scope-invalid', scope: 'x'.repeat(129), problem: 'longer than 128 characters' }],
+    ['the length before the glob', [`[${'x'.repeat(128)}`], { ok: false, reason: 'scope-invalid', scope: `[${'x'.repeat(128)}`, problem: 'longer than 128 characters' }],
+  ])('%s', (_name, scopes, expected) => {
+    expect(checkKeyScopes(scopes)).toEqual(expected);
   });
 });
 

@@ -184,7 +184,7 @@ describe('readNewKey (the create form)', () => {
     ['no expiry given', { label: 'ci', expires: '', scopes: '' }, max, 'Expires after: choose one of the offered lifetimes.'],
     ['a zero expiry', { label: 'ci', expires: '0d', scopes: '' }, null, 'Expires after: choose one of the offered lifetimes.'],
     ['a bad glob', { label: 'ci', expires: '7d', scopes: 'ok/*, a/{b' }, max, 'Repositories: "a/{b" is not a valid pattern (unclosed "{").'],
-    ['21 scopes', { label: 'ci', expires: '7d', scopes: Array.from({ length: 21 }, (_, i) => `r${i}`).join(',') }, max, 'Repositories: at most 20 patterns.'],
+    ['21 scopes', { label: 'ci', expires: '7d', scopes: Array.from({ length: 21 }, (_, i) => `r${i}`).join(',') }, max, 'Repositories: at most 20 patterns, not 21.'],
   ])('%s', (_name, form, limit, expected) => {
     expect(readNewKey(form, limit, NOW)).toEqual(expected);
   });
