@@ -86,7 +86,8 @@ async function create(args: string[], out: Out): Promise<number> {
     label: label.label,
     expiresAt,
     scopes,
-    ...(values.groups !== undefined ? { groups: list(values.groups) } : {}),
+    // groups the operator sets make a service account: no SSO login takes its name (`user release` lets one)
+    ...(values.groups !== undefined ? { groups: list(values.groups), serviceAccount: true } : {}),
   });
   await auditCli(config, 'key-create', owner, { keyId: record.id, label: record.label, scopes: record.scopes, expiresAt: record.expiresAt });
   out(values.json === true ? terminalJson({ ...toZotApiKey(record, now, config.auth.apikeyMaxLifetimeMs), apiKey: key }) : key);

@@ -10,8 +10,9 @@
  * stored: only its SHA-256.
  *
  * Each user's record holds the groups their keys carry and the IdP account
- * (issuer and subject) the name is bound to: a login checks and records
- * both in one write, so two logins racing for one name cannot both bind it.
+ * (issuer and subject) the name is bound to, or the local subject for a
+ * service account: a login checks and records both in one write, so two
+ * logins racing for one name cannot both bind it.
  *
  * A key minted with another key names it as `parentId`. Revoking a key removes
  * every key below it in the same write; a key whose parent is gone (removed
@@ -24,7 +25,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/types.js';
 import { GateError } from '../errors.js';
 import { checkKeyLabel, keyExpired } from '../policy/api-key.js';
-import { bindingDecision, type BindingDecision, type Subject } from '../policy/subject-binding.js';
+import { bindingDecision, localSubject, type BindingDecision, type Subject } from '../policy/subject-binding.js';
 import { generateApiKey, hashApiKey, isApiKeyFormat } from './apikey.js';
 import { readStoreFile, unreadable, unwritable, type StoreData } from './apikey-file.js';
 import { removeTempFiles, sameStamp, statStampSync, writeFileAtomic } from './atomic-file.js';
@@ -60,6 +61,12 @@ export interface NewApiKey {
   readonly expiresAt: Date | null;
   readonly scopes: readonly string[];
   readonly groups?: readonly string[];
+  /**
+   * With `groups`: the operator set them (`apikey create --groups`), so the
+   * owner is a service account, bound to the local subject unless its name
+   * is bound already; SSO logins with the name are refused until released.
+   */
+  readonly serviceAccount?: boolean;
   /** the key making this one (zot's API called with a key); it must still be there */
   readonly parentId?: string;
 }
@@ -259,7 +266,10 @@ export class ApiKeyStore implements KeyStore {
         scopes: [...input.scopes],
         ...(parentId === undefined ? {} : { parentId }),
       };
-      const users = input.groups === undefined ? data.users : withUser(data.users, input.owner, input.groups, now);
+      const service = input.serviceAccount === true ? { ...localSubject(input.owner), boundAt: now } : undefined;
+      // a name bound already keeps its binding: to its IdP account, or to the local subject
+      const binding = data.users.find((user) => user.name === input.owner)?.boundTo ?? service;
+      const users = input.groups === undefined ? data.users : withUser(data.users, input.owner, input.groups, now, binding);
       return { data: { ...data, keys: [...data.keys, record], users }, result: record };
     });
     return { key, record: freezeRecord(record) };

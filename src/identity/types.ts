@@ -54,9 +54,10 @@ export interface UserRecord {
   readonly updatedAt: string;
   /**
    * The IdP account the name belongs to (policy/subject-binding.ts): set by
-   * the first SSO login with the name, removed only by `zot-gate user
-   * release`. Absent for names nobody signed in with since bindings were
-   * recorded (files from before read as such), and for service accounts.
+   * the first SSO login with the name, or to the local subject when the
+   * operator sets its groups (`apikey create --groups`: a service account);
+   * removed only by `zot-gate user release`. Absent for names nobody signed
+   * in with since bindings were recorded (files from before read as such).
    */
   readonly boundTo?: UserBinding;
 }

@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OpenIdProvider } from '../config/types.js';
 import { loginIdentityRefused } from '../observability/account-events.js';
 import { noteAudit } from '../observability/observation.js';
-import type { Subject } from '../policy/subject-binding.js';
+import { isLocalSubject, type Subject } from '../policy/subject-binding.js';
 import type { ClaimsRefusal } from '../identity/claims.js';
 import { esc, layout, sendPage } from './html.js';
 
@@ -44,6 +44,13 @@ function explanation(provider: OpenIdProvider, refused: IdentityRefused): string
     case 'email-unverified':
       return unverified(idp, esc(refused.username));
     case 'username-bound-to-another-subject':
+      if (isLocalSubject(refused.boundTo)) {
+        return [
+          `<p>The username ${esc(refused.username)} is a service account of this registry, set up by its operator for programs: nobody signs in as it, with ${idp} or otherwise.</p>`,
+          '<p>If it should be yours, ask the operator of this registry to release the username:</p>',
+          `<pre class="copy">zot-gate user release --user ${esc(refused.username)}</pre>`,
+        ].join('');
+      }
       return [
         `<p>The username ${esc(refused.username)} belongs to another account at ${idp}: the account that first signed in with it. A username stays with that account, so that nobody else can take it over by changing their own name or email address at ${idp}.</p>`,
         '<p>If that account is gone and yours replaces it, ask the operator of this registry to release the username:</p>',

@@ -162,6 +162,20 @@ describe.each(implementations)('$name', ({ open }) => {
       expect(await store.recordLogin('alice', [], MALLORY)).toMatchObject({ allow: false });
     });
 
+    it('a service account (groups the operator set) is bound to the local subject; a name bound already keeps its binding', async () => {
+      const store = await open(dir, clock);
+      const LOCAL = { issuer: 'zot-gate:local', subject: 'ci' };
+      await store.create(newKey({ owner: 'ci', groups: ['pushers'], serviceAccount: true }));
+      expect(await store.users()).toEqual([{ name: 'ci', groups: ['pushers'], updatedAt: '2030-01-01T00:00:00.000Z', boundTo: { ...LOCAL, boundAt: '2030-01-01T00:00:00.000Z' } }]);
+      expect(await store.recordLogin('ci', ['outsiders'], MALLORY)).toEqual({ allow: false, reason: 'username-bound-to-another-subject', boundTo: LOCAL });
+      expect(store.groupsOf('ci')).toEqual(['pushers']);
+      await store.recordLogin('alice', ['admins'], ALICE);
+      await store.create(newKey({ owner: 'alice', groups: ['ops'], serviceAccount: true }));
+      expect((await store.users()).find((user) => user.name === 'alice')).toMatchObject({ groups: ['ops'], boundTo: BOUND });
+      expect(await store.releaseBinding('ci')).toEqual({ ...LOCAL, boundAt: '2030-01-01T00:00:00.000Z' });
+      expect(await store.recordLogin('ci', ['outsiders'], MALLORY)).toEqual({ allow: true, bind: true });
+    });
+
     it('releaseBinding unbinds the name, keeping its groups and keys; the next login binds it again', async () => {
       const store = await open(dir, clock);
       const { key } = await store.create(newKey({ owner: 'alice' }));
