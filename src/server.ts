@@ -30,7 +30,8 @@ import { REVOKED_SESSIONS_FILE, RevokedSessions } from './sso/revoked-sessions.j
 import { sessionFailure, Sessions } from './sso/sessions.js';
 import { forwardPlugin } from './proxy/forward.js';
 import { clientProto } from './proxy/forwarded.js';
-import { acceptedRequestId, trustedPeers } from './policy/trusted-peer.js';
+import { acceptedRequestId } from './policy/trusted-peer.js';
+import { trustedPeers } from './http/trusted-peers.js';
 import type { Reason } from './policy/types.js';
 import { TagLocks } from './proxy/tag-locks.js';
 import { UploadSessions } from './proxy/upload-sessions.js';

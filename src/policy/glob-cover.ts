@@ -30,7 +30,6 @@
 // so false. Steps, not time: the answer does not depend on the machine's
 // load. Answers are memoised ("too costly" ones too), so a question asked
 // again costs nothing and gets the same answer.
-import { LRUCache } from 'lru-cache';
 import { globCoversEveryName, globProblem, matchGlob } from './glob.js';
 
 const SLASH = 0x2f;
@@ -66,8 +65,29 @@ export function coverBudget(steps: number = DECISION_STEPS): CoverBudget {
 /** What glob inclusion found; `too-costly` (the search ran out of steps) is answered as "no" by `globCovers`. */
 export type Coverage = 'covers' | 'not-covered' | 'too-costly';
 
+/**
+ * A memo of at most `cap` answers: past it, the oldest inserted is dropped
+ * (a Map keeps insertion order). Not least-recently-used: the cap is there to
+ * bound memory, and a dropped answer is only searched again, within its budget.
+ */
+class BoundedMemo<V> {
+  readonly #entries = new Map<string, V>();
+  readonly #cap: number;
+  constructor(cap: number) {
+    this.#cap = cap;
+  }
+  get(key: string): V | undefined {
+    return this.#entries.get(key);
+  }
+  set(key: string, value: V): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, value);
+    if (this.#entries.size > this.#cap) this.#entries.delete(this.#entries.keys().next().value!);
+  }
+}
+
 // Keyed by both texts, the outer one's length first so that no two pairs share a key.
-const memo = new LRUCache<string, Coverage>({ max: 4096 });
+const memo = new BoundedMemo<Coverage>(4096);
 
 /**
  * True when every name `inner` matches is matched by `outer` (every name
