@@ -16,33 +16,11 @@
  * lands there signed in, and the audit trail has one login line.
  * Real Chromium, real OIDC provider, real registry.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loginAtIdp, startBrowser, type Browser } from '../harness/browser.js';
-import { startIdp, type Idp } from '../harness/idp.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
-import { testIdpAuth } from '../support/sso.js';
+import { describe, expect, it } from 'vitest';
+import { loginAtIdp } from '../harness/browser.js';
+import { useSsoGate } from '../support/sso-gate.js';
 
-let idp: Idp;
-let registry: Registry;
-let gate: GateUnderTest;
-let browser: Browser;
-
-beforeAll(async () => {
-  [idp, registry, browser] = await Promise.all([startIdp(), startRegistry(), startBrowser()]);
-  gate = await startGate({
-    upstream: registry.url,
-    accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } },
-    extra: { auth: testIdpAuth(idp) },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await gate?.stop();
-  await registry?.stop();
-  await idp?.close();
-});
+const sso = useSsoGate({ accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } }, browser: true });
 
 describe('signing in with a callback_ui beyond printable ASCII', () => {
   it.each([
@@ -50,25 +28,25 @@ describe('signing in with a callback_ui beyond printable ASCII', () => {
     ['a-macron, as typed', '/ā', '/%C4%81'],
     ['Latin-1 é, as typed', '/é?tab=ü', '/%C3%A9?tab=%C3%BC'],
   ])('%s (callback_ui=%s): 302 to %s, signed in, one login audit line', async (_name, callbackUi, landing) => {
-    await browser.context.clearCookies();
-    const page = await browser.newPage();
+    await sso.browser.context.clearCookies();
+    const page = await sso.browser.newPage();
     try {
       const called = page.waitForResponse((response) => new URL(response.url()).pathname === '/zot/auth/callback/oidc');
-      await page.goto(`${gate.url}/zot/auth/login?provider=oidc&callback_ui=${callbackUi}`);
+      await page.goto(`${sso.gate.url}/zot/auth/login?provider=oidc&callback_ui=${callbackUi}`);
       await loginAtIdp(page, 'carol');
       const callback = await called;
       expect(callback.status()).toBe(302);
       expect(callback.headers().location).toBe(landing);
 
       const url = new URL(page.url());
-      expect(url.origin).toBe(gate.url);
+      expect(url.origin).toBe(sso.gate.url);
       expect(`${url.pathname}${url.search}`).toBe(landing);
-      const cookies = await browser.context.cookies(gate.url);
+      const cookies = await sso.browser.context.cookies(sso.gate.url);
       expect(cookies.find((c) => c.name === 'session')).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
       expect(cookies.find((c) => c.name === 'user')?.value).toBe('carol');
 
       const requestId = callback.headers()['x-request-id'];
-      const audit = gate.logs.filter((line) => line.audit === true && line.requestId === requestId);
+      const audit = sso.gate.logs.filter((line) => line.audit === true && line.requestId === requestId);
       expect(audit).toEqual([expect.objectContaining({ event: 'login', identity: 'carol', decision: 'allow', reason: 'idp-login', status: 302 })]);
     } finally {
       await page.close();

@@ -10,31 +10,14 @@
  * copies. That is a 400 with an OCI error body saying so.
  * Real gate, real OIDC provider.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIdp, type Idp } from '../harness/idp.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
+import { describe, expect, it } from 'vitest';
 import { ociBody, send } from '../support/http.js';
 import { testIdpProvider } from '../support/sso.js';
+import { useSsoGate } from '../support/sso-gate.js';
 
-let idp: Idp;
-let registry: Registry;
-let gate: GateUnderTest;
-
-beforeAll(async () => {
-  idp = await startIdp();
-  registry = await startRegistry();
-  gate = await startGate({
-    upstream: registry.url,
-    accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } },
-    extra: { auth: { failDelay: 0, openid: { providers: { oidc: testIdpProvider(idp), second: testIdpProvider(idp, { name: 'Second' }) } } } },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await gate?.stop();
-  await registry?.stop();
-  await idp?.close();
+const sso = useSsoGate({
+  accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } },
+  auth: (idp) => ({ failDelay: 0, openid: { providers: { oidc: testIdpProvider(idp), second: testIdpProvider(idp, { name: 'Second' }) } } }),
 });
 
 describe('GET /zot/auth/login with a repeated provider', () => {
@@ -43,11 +26,11 @@ describe('GET /zot/auth/login with a repeated provider', () => {
     ['twice with one value (zot UI)', '?provider=oidc&provider=oidc', 'oidc'],
     ['three times with one value', '?provider=second&provider=second&provider=second&callback_ui=/-/account', 'second'],
   ])('%s: 302 to the IdP for that provider', async (_name, query, provider) => {
-    const response = await send(gate.url, { path: `/zot/auth/login${query}` });
+    const response = await send(sso.gate.url, { path: `/zot/auth/login${query}` });
     expect(response.status).toBe(302);
     const location = new URL(response.headers.location!);
-    expect(location.origin).toBe(new URL(idp.issuer).origin);
-    expect(location.searchParams.get('redirect_uri')).toBe(`${gate.url}/zot/auth/callback/${provider}`);
+    expect(location.origin).toBe(new URL(sso.idp.issuer).origin);
+    expect(location.searchParams.get('redirect_uri')).toBe(`${sso.gate.url}/zot/auth/callback/${provider}`);
   });
 
   it.each([
@@ -56,7 +39,7 @@ describe('GET /zot/auth/login with a repeated provider', () => {
     ['a provider and an unknown one', '?provider=oidc&provider=evil'],
     ['one value, then another, then the first again', '?provider=oidc&provider=second&provider=oidc'],
   ])('%s: 400 with an OCI error body, no login started', async (_name, query) => {
-    const response = await send(gate.url, { path: `/zot/auth/login${query}` });
+    const response = await send(sso.gate.url, { path: `/zot/auth/login${query}` });
     expect(response.status).toBe(400);
     expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(response.headers['set-cookie']).toBeUndefined();
