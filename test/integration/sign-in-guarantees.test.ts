@@ -19,48 +19,36 @@
  * seals one with the gate's own key from its dataDir, as only the gate can.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { seal, unseal } from '../../src/sso/seal.js';
 import { loadSessionKey } from '../../src/sso/session-key.js';
 import { startIdp, type Idp } from '../harness/idp.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
 import { basic, send, type RawResponse } from '../support/http.js';
 import { signIn } from '../support/sign-in.js';
 import { testIdpAuth } from '../support/sso.js';
+import { useSsoGate } from '../support/sso-gate.js';
 
 const CALLBACK = '/zot/auth/callback/oidc';
 const LOGIN_COOKIE = 'zot_gate_login';
 const FAILED = 'The sign-in could not be completed. Start again.';
 
-let idp: Idp;
+const sso = useSsoGate({
+  accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } },
+  auth: (idp) =>
+    testIdpAuth(idp, {
+      // every refusal here is on purpose: none may lock the address out of the next test
+      throttle: { maxFailures: 0, usernameMaxFailures: 0 },
+    }),
+});
 /** another real provider: a foreign issuer */
 let other: Idp;
-let registry: Registry;
-let gate: GateUnderTest;
 let key: Uint8Array;
 
 beforeAll(async () => {
-  [idp, other, registry] = await Promise.all([startIdp(), startIdp(), startRegistry()]);
-  gate = await startGate({
-    upstream: registry.url,
-    accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } },
-    extra: {
-      auth: testIdpAuth(idp, {
-        // every refusal here is on purpose: none may lock the address out of the next test
-        throttle: { maxFailures: 0, usernameMaxFailures: 0 },
-      }),
-    },
-  });
-  key = await loadSessionKey(gate.config.dataDir);
+  other = await startIdp();
+  sso.onStop(() => other.close());
+  key = await loadSessionKey(sso.gate.config.dataDir);
 }, 60_000);
-
-afterAll(async () => {
-  await gate?.stop();
-  await registry?.stop();
-  await other?.close();
-  await idp?.close();
-});
 
 interface Started {
   /** the browser's login cookie, as a Cookie header */
@@ -75,26 +63,26 @@ interface Started {
 
 /** A browser starts a login at the gate and signs in at the IdP; it stops before calling the gate back. */
 async function started(user: string): Promise<Started> {
-  const login = await send(gate.url, { path: '/zot/auth/login?provider=oidc' });
+  const login = await send(sso.gate.url, { path: '/zot/auth/login?provider=oidc' });
   expect(login.status).toBe(302);
   const token = (login.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${LOGIN_COOKIE}=`))!.split(';')[0]!.slice(LOGIN_COOKIE.length + 1);
   const sealed = await unseal(token, key, new Date());
   expect(sealed).not.toBeNull();
   const authorize = new URL(login.headers.location!);
-  const atIdp = await signIn(gate.url, user, authorize.href, { stopAt: (url) => url.pathname === CALLBACK });
+  const atIdp = await signIn(sso.gate.url, user, authorize.href, { stopAt: (url) => url.pathname === CALLBACK });
   expect(atIdp.stoppedAt?.searchParams.get('code')).toBeTruthy();
   return { cookie: `${LOGIN_COOKIE}=${token}`, sealed: sealed as Record<string, unknown>, authorize, callback: atIdp.stoppedAt! };
 }
 
 function callBack(url: URL, cookie: string): Promise<RawResponse> {
-  return send(gate.url, { path: `${url.pathname}${url.search}`, headers: { cookie } });
+  return send(sso.gate.url, { path: `${url.pathname}${url.search}`, headers: { cookie } });
 }
 
 const setsSession = (response: RawResponse) => (response.headers['set-cookie'] ?? []).some((c) => c.startsWith('session='));
 
 /** The one line the gate logged for a refused callback. */
 function refusalOf(response: RawResponse): Record<string, unknown> | undefined {
-  return gate.logs.find((line) => line.reqId === response.headers['x-request-id'] && line.msg === 'login callback refused');
+  return sso.gate.logs.find((line) => line.reqId === response.headers['x-request-id'] && line.msg === 'login callback refused');
 }
 
 function expectRefused(response: RawResponse, problem: RegExp): void {
@@ -106,11 +94,11 @@ function expectRefused(response: RawResponse, problem: RegExp): void {
 
 /** The gate's own client, straight at the IdP's token endpoint: what a thief of the code and of the client secret could do. */
 async function exchange(code: string, verifier?: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: `${gate.url}${CALLBACK}` });
+  const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: `${sso.gate.url}${CALLBACK}` });
   if (verifier !== undefined) form.set('code_verifier', verifier);
-  const response = await fetch(`${idp.issuer}/token`, {
+  const response = await fetch(`${sso.idp.issuer}/token`, {
     method: 'POST',
-    headers: { authorization: basic(encodeURIComponent(idp.clientId), encodeURIComponent(idp.clientSecret)), 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { authorization: basic(encodeURIComponent(sso.idp.clientId), encodeURIComponent(sso.idp.clientSecret)), 'content-type': 'application/x-www-form-urlencoded' },
     body: form,
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -120,14 +108,14 @@ describe('state: bound to the browser that started the login', () => {
   it("a callback with another browser's code and state, sent with this browser's login cookie, is refused before the IdP; the other browser still signs in", async () => {
     const victim = await started('alice');
     const attacker = await started('bob');
-    const before = await idp.tokenRequests();
+    const before = await sso.idp.tokenRequests();
     // login CSRF: the attacker's callback URL, opened in the victim's browser; not the login its cookie holds
     const refused = await callBack(attacker.callback, victim.cookie);
     expect(refused.status).toBe(400);
     expect(refused.body).toContain('This sign-in link is no longer valid. Start again.');
     expect(setsSession(refused)).toBe(false);
     expect(refusalOf(refused)).toMatchObject({ reason: 'login-expired' });
-    expect(await idp.tokenRequests()).toBe(before);
+    expect(await sso.idp.tokenRequests()).toBe(before);
 
     const own = await callBack(attacker.callback, attacker.cookie);
     expect(own.status).toBe(302);
@@ -166,11 +154,11 @@ describe('nonce', () => {
     const { iat: _iat, exp: _exp, ...fields } = login.sealed;
     // The same login (state, verifier) but another nonce: as if the ID token had been made for another login.
     const forged = await seal({ ...fields, nonce: randomBytes(32).toString('base64url') }, key, new Date(), 600_000);
-    const before = await idp.tokenRequests();
+    const before = await sso.idp.tokenRequests();
     const refused = await callBack(login.callback, `${LOGIN_COOKIE}=${forged}`);
     expectRefused(refused, /nonce/);
     // The code was exchanged: it is the ID token that was refused.
-    expect(await idp.tokenRequests()).toBe(before + 1);
+    expect(await sso.idp.tokenRequests()).toBe(before + 1);
   }, 30_000);
 });
 
@@ -181,29 +169,29 @@ describe('issuer', () => {
   ])('an authorization response whose iss (RFC 9207) is %s is refused before the IdP', async (_name, iss) => {
     const login = await started('alice');
     const url = new URL(login.callback);
-    expect(url.searchParams.get('iss')).toBe(idp.issuer);
+    expect(url.searchParams.get('iss')).toBe(sso.idp.issuer);
     const given = iss();
     if (given === null) url.searchParams.delete('iss');
     else url.searchParams.set('iss', given);
-    const before = await idp.tokenRequests();
+    const before = await sso.idp.tokenRequests();
     expectRefused(await callBack(url, login.cookie), /iss/);
-    expect(await idp.tokenRequests()).toBe(before);
+    expect(await sso.idp.tokenRequests()).toBe(before);
   }, 30_000);
 
   it("an ID token from the configured token endpoint but issued under another name is refused (the token's iss claim)", async () => {
     // Same port, keys, client and secret, another name: what the gate discovered no longer signs as itself.
-    const renamed = `http://localhost:${idp.port}`;
-    await idp.restartAs(renamed);
+    const renamed = `http://localhost:${sso.idp.port}`;
+    await sso.idp.restartAs(renamed);
     try {
       const login = await started('carol');
       expect(login.callback.searchParams.get('iss')).toBe(renamed);
       // Let the response parameter name the expected issuer, so that only the ID token can tell.
       const url = new URL(login.callback);
-      url.searchParams.set('iss', idp.issuer);
+      url.searchParams.set('iss', sso.idp.issuer);
       expectRefused(await callBack(url, login.cookie), /iss/);
-      expect(await idp.tokenRequests()).toBe(1);
+      expect(await sso.idp.tokenRequests()).toBe(1);
     } finally {
-      await idp.restart();
+      await sso.idp.restart();
     }
   }, 60_000);
 });
