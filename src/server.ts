@@ -14,7 +14,7 @@ import type { AuthDeps } from './http/authenticate.js';
 import { healthRoutes } from './http/health.js';
 import { refuseMalformedHost } from './http/origin.js';
 import { sendOciError } from './http/oci-error.js';
-import { respond } from './http/respond.js';
+import { frameworkRefused, methodNotSupported, respond, storeUnavailable, unhandled } from './http/respond.js';
 import cookie from '@fastify/cookie';
 import type { KeyStore } from './identity/apikey-store.js';
 import { GateTokens } from './identity/gate-tokens.js';
@@ -87,7 +87,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     // (proxy-addr walks from the socket leftwards). Fixed here: a change needs a restart.
     trustProxy: [...config.auth.trustedProxies],
     frameworkErrors: (error, request, reply) => {
-      sendOciError(request, reply, { status: 400, code: 'UNSUPPORTED', message: error.message, reason: 'malformed-request' });
+      sendOciError(request, reply, frameworkRefused(error.message));
     },
   });
 
@@ -126,19 +126,13 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     const store = sessionFailure(error);
     if (store !== null) {
       request.log.error({ err: error }, 'API key store failed');
-      return sendOciError(request, reply, { status: 503, code: 'UNAVAILABLE', message: `${store.problem}; retry later`, reason: store.reason });
+      return sendOciError(request, reply, storeUnavailable(store));
     }
-    const status = error.statusCode ?? 500;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return sendOciError(request, reply, {
-      status: status >= 400 && status < 600 ? status : 500,
-      code: status < 500 ? 'UNSUPPORTED' : 'UNAVAILABLE',
-      message: status < 500 ? error.message : 'internal error',
-      reason: status < 500 ? (error.reason ?? 'bad-request') : 'internal-error',
-    });
+    if ((error.statusCode ?? 500) >= 500) request.log.error({ err: error }, 'request failed');
+    return sendOciError(request, reply, unhandled(error));
   });
   app.setNotFoundHandler((request, reply) => {
-    sendOciError(request, reply, { status: 405, code: 'UNSUPPORTED', message: `method ${request.method} is not supported`, reason: 'method-not-allowed' });
+    sendOciError(request, reply, methodNotSupported(request.method));
   });
 
   await app.register(cookie);

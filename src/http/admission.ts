@@ -26,7 +26,7 @@ import { noteDecision, noteRegistry } from '../observability/observation.js';
 import { answerBase, answerCatalog, answerMgmt } from './answers.js';
 import { authenticate, challengeFor, principalOf, REGISTRY_AUTH, type AuthDeps } from './authenticate.js';
 import { sendOciError, type Challenge } from './oci-error.js';
-import { refusal, verdictRefused, type Decidable } from './respond.js';
+import { refusal, requestInvalid, routeRefused, uploadUnknown, verdictRefused, type Decidable } from './respond.js';
 
 export interface GateContext {
   readonly upstreamUrl: string;
@@ -104,8 +104,7 @@ export function registryAdmission(deps: AdmissionDeps) {
     const parsed = parseRequest(request.method, request.raw.url ?? '/');
     if (!parsed.ok) {
       noteRegistry(request, 'invalid');
-      const { status = 400, code, message, reason } = parsed.invalid;
-      return sendOciError(request, reply, { status, code, message, reason });
+      return sendOciError(request, reply, requestInvalid(parsed.invalid));
     }
     noteRegistry(request, parsed.request);
     const requirement = requirementOf(request.method, parsed.request);
@@ -135,12 +134,7 @@ function isForward(outcome: Outcome): outcome is Forward {
 /** Refused whatever the identity: a method the route does not have (405), an unknown route (403). */
 function refuse({ request, reply, requirement }: Admission<Extract<Requirement, { kind: 'refused' }>>): FastifyReply {
   noteDecision(request, 'none', { allow: false, reason: requirement.reason });
-  return sendOciError(request, reply, {
-    status: requirement.status,
-    code: requirement.status === 405 ? 'UNSUPPORTED' : 'DENIED',
-    message: requirement.message,
-    reason: requirement.reason,
-  });
+  return sendOciError(request, reply, routeRefused(requirement));
 }
 
 /**
@@ -207,10 +201,5 @@ function admitUploadSession(admission: Admission, route: Extract<RegistryRoute, 
     const scope = scopeOf({ kind: 'repository', checks: [{ repository: route.name, action: 'create' }] });
     return sendOciError(request, reply, refusal(identity, { decision, what, repository: route.name }), challengeFor(request, config, scope));
   }
-  return sendOciError(request, reply, {
-    status: 404,
-    code: 'BLOB_UPLOAD_UNKNOWN',
-    message: `upload ${route.session} is not known in repository "${route.name}"`,
-    reason: decision.reason,
-  });
+  return sendOciError(request, reply, uploadUnknown(route.session, route.name, decision.reason));
 }

@@ -27,6 +27,7 @@ import type { CredentialsResult } from '../identity/credentials.js';
 import type { Identity } from '../identity/types.js';
 import { observationOf } from '../observability/observation.js';
 import { sendOciError } from './oci-error.js';
+import { authenticationThrottled } from './respond.js';
 
 /**
  * A login callback's authorization code and state: presented like a
@@ -97,12 +98,8 @@ export class AuthThrottling {
     // The username is what the client sent, never the password or key.
     const throttle = { scope, address: addressOf(request), ...(attempt.username === undefined ? {} : { username: attempt.username }), retryAfter, started };
     request.log.warn({ throttle }, 'authentication throttled');
-    const message =
-      scope === 'address'
-        ? 'too many failed authentications from this address; try again later'
-        : `too many failed authentications for user ${JSON.stringify(attempt.username)}; try again later`;
     reply.header('retry-after', String(retryAfter));
-    return sendOciError(request, reply, { status: 429, code: 'TOOMANYREQUESTS', message, reason: `${scope}-locked` });
+    return sendOciError(request, reply, authenticationThrottled(scope, attempt.username));
   }
 }
 

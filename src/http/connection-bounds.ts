@@ -13,8 +13,8 @@
 import type { FastifyHttpOptions } from 'fastify';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { OciError } from '../errors.js';
 import { ociErrorBody } from './oci-error.js';
+import { HEADERS_TIMEOUT, HEADERS_TOO_LARGE, NOT_HTTP } from './respond.js';
 
 export interface ConnectionBounds {
   /** from a request's first byte to the end of its header block */
@@ -73,10 +73,6 @@ export function serverTimeouts(bounds: ConnectionBounds) {
   } satisfies Partial<FastifyHttpOptions<Server>>;
 }
 
-const TIMEOUT: OciError = { status: 408, code: 'UNSUPPORTED', message: 'the request headers did not arrive in time', reason: 'headers-timeout' };
-const TOO_LARGE: OciError = { status: 431, code: 'UNSUPPORTED', message: 'the request headers are too large', reason: 'headers-too-large' };
-const MALFORMED: OciError = { status: 400, code: 'UNSUPPORTED', message: 'the request is not valid HTTP/1.1', reason: 'malformed-request' };
-
 /**
  * Answers what Node's HTTP parser refuses before Fastify sees a request (a
  * header timeout, oversized headers, broken HTTP) with the OCI error body,
@@ -85,7 +81,7 @@ const MALFORMED: OciError = { status: 400, code: 'UNSUPPORTED', message: 'the re
  */
 function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const refusal = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? TIMEOUT : error.code === 'HPE_HEADER_OVERFLOW' ? TOO_LARGE : MALFORMED;
+  const refusal = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? HEADERS_TIMEOUT : error.code === 'HPE_HEADER_OVERFLOW' ? HEADERS_TOO_LARGE : NOT_HTTP;
   // Node's rule: never write a status line into a response that has started.
   const started = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
   if (socket.writable && !started) {

@@ -8,6 +8,7 @@ import type { Config } from '../config/types.js';
 import { isValidHost } from '../policy/host-header.js';
 import { clientOrigin } from '../proxy/forwarded.js';
 import { sendOciError } from './oci-error.js';
+import { HOST_INVALID } from './respond.js';
 
 /** zot's UI header: its requests must not get a challenge, or the browser shows a Basic prompt. */
 export const ZOT_UI_HEADER = 'x-zot-api-client';
@@ -41,6 +42,6 @@ export function serviceOf(request: FastifyRequest, config: Config): string {
 export async function refuseMalformedHost(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
   const host = request.headers.host;
   if (host === undefined || isValidHost(host)) return undefined;
-  sendOciError(request, reply, { status: 400, code: 'UNSUPPORTED', message: 'the Host header must be a host name or address, with an optional port', reason: 'host-invalid' });
+  sendOciError(request, reply, HOST_INVALID);
   return reply;
 }

@@ -15,8 +15,9 @@ import type { KeyGrant, KeyGrantReason } from '../policy/api-key.js';
 import type { Verdict } from '../policy/authorize.js';
 import type { ImmutableMatch } from '../policy/immutable.js';
 import type { WriteVerdict } from '../policy/manifest-write.js';
-import type { CredentialReason, Decision } from '../policy/types.js';
-import type { Action, Requirement } from '../registry/types.js';
+import type { ThrottleScope } from '../policy/throttle.js';
+import type { CredentialReason, Decision, KeyReason, Reason, TransportReason } from '../policy/types.js';
+import type { Action, Invalid, Requirement } from '../registry/types.js';
 import type { GuardStop } from '../proxy/manifest-guard.js';
 import { sendOciError } from './oci-error.js';
 
@@ -128,4 +129,111 @@ export function keyGrantRefused(grant: Extract<KeyGrant, { allow: false }>): Oci
  */
 export function respond(request: FastifyRequest, reply: FastifyReply, stop: GuardStop): FastifyReply {
   return sendOciError(request, reply, stop.kind === 'refused' ? writeRefused(stop.identity, stop.verdict) : stop.error);
+}
+
+// The gate's own fixed answers: each refusal a route, the hook or the HTTP
+// parser makes without a policy verdict, worded here and nowhere else.
+
+/** A storage failure said without its path (`problem`), and its reason. */
+interface Unstored {
+  readonly problem: string;
+  readonly reason: Reason;
+}
+
+/** A request path or method the registry grammar rejects (registry/parse.ts). */
+export function requestInvalid({ status, code, message, reason }: Invalid): OciError {
+  return { status: status ?? 400, code, message, reason };
+}
+
+/** A route the gate does not serve (403) or a method it lacks (405), whatever the identity. */
+export function routeRefused(requirement: Extract<Requirement, { kind: 'refused' }>): OciError {
+  const { status, message, reason } = requirement;
+  return { status, code: status === 405 ? 'UNSUPPORTED' : 'DENIED', message, reason };
+}
+
+export function uploadUnknown(session: string, repository: string, reason: Reason): OciError {
+  return { status: 404, code: 'BLOB_UPLOAD_UNKNOWN', message: `upload ${session} is not known in repository "${repository}"`, reason };
+}
+
+export function authenticationThrottled(scope: ThrottleScope, username: string | undefined): OciError {
+  const message =
+    scope === 'address'
+      ? 'too many failed authentications from this address; try again later'
+      : `too many failed authentications for user ${JSON.stringify(username)}; try again later`;
+  return { status: 429, code: 'TOOMANYREQUESTS', message, reason: `${scope}-locked` };
+}
+
+export const OAUTH_FORM_UNSUPPORTED: OciError = {
+  status: 405,
+  code: 'UNSUPPORTED',
+  message: 'use GET with Basic credentials for a token (the OAuth2 form is not offered)',
+  reason: 'oauth-form-unsupported',
+};
+
+export const HOST_INVALID: OciError = { status: 400, code: 'UNSUPPORTED', message: 'the Host header must be a host name or address, with an optional port', reason: 'host-invalid' };
+
+// What Node's HTTP parser refuses before Fastify sees a request (http/connection-bounds.ts).
+export const HEADERS_TIMEOUT: OciError = { status: 408, code: 'UNSUPPORTED', message: 'the request headers did not arrive in time', reason: 'headers-timeout' };
+export const HEADERS_TOO_LARGE: OciError = { status: 431, code: 'UNSUPPORTED', message: 'the request headers are too large', reason: 'headers-too-large' };
+export const NOT_HTTP: OciError = { status: 400, code: 'UNSUPPORTED', message: 'the request is not valid HTTP/1.1', reason: 'malformed-request' };
+
+/** What Fastify's own request checks refuse (its `frameworkErrors`), in its words. */
+export function frameworkRefused(message: string): OciError {
+  return { status: 400, code: 'UNSUPPORTED', message, reason: 'malformed-request' };
+}
+
+/** No route matches the request: its method is not one the gate serves there. */
+export function methodNotSupported(method: string): OciError {
+  return { status: 405, code: 'UNSUPPORTED', message: `method ${method} is not supported`, reason: 'method-not-allowed' };
+}
+
+/** An error no route answered: a 4xx in its own words, anything else an internal error with none. */
+export function unhandled(error: { readonly statusCode?: number; readonly message: string; readonly reason?: Reason }): OciError {
+  const status = error.statusCode ?? 500;
+  return {
+    status: status >= 400 && status < 600 ? status : 500,
+    code: status < 500 ? 'UNSUPPORTED' : 'UNAVAILABLE',
+    message: status < 500 ? error.message : 'internal error',
+    reason: status < 500 ? (error.reason ?? 'bad-request') : 'internal-error',
+  };
+}
+
+export function storeUnavailable(failure: Unstored): OciError {
+  return { status: 503, code: 'UNAVAILABLE', message: `${failure.problem}; retry later`, reason: failure.reason };
+}
+
+export function keyNotCreated(failure: Unstored): OciError {
+  return { status: 503, code: 'UNAVAILABLE', message: `${failure.problem}; no key was created`, reason: failure.reason };
+}
+
+export function sessionNotEnded(failure: Unstored): OciError {
+  return { status: 503, code: 'UNAVAILABLE', message: `the session was not ended: ${failure.problem}; retry later`, reason: failure.reason };
+}
+
+export const PROVIDER_REPEATED: OciError = {
+  status: 400,
+  code: 'UNSUPPORTED',
+  message: 'query parameter "provider" is given more than once with different values; name one login provider',
+  reason: 'repeated-parameter',
+};
+
+export const LOGOUT_CROSS_ORIGIN: OciError = {
+  status: 403,
+  code: 'DENIED',
+  message: "logout must come from zot's UI (X-ZOT-API-CLIENT: zot-ui) or from this registry's own origin; the session was not ended",
+  reason: 'cross-origin-request',
+};
+
+export const KEYS_NEED_AUTHENTICATION: OciError = { status: 401, code: 'UNAUTHORIZED', message: 'authentication required to manage API keys', reason: 'authentication-required' };
+
+export const NOT_ACTIVE_KEY: OciError = { status: 401, code: 'UNAUTHORIZED', message: 'the credentials making this request are not an active API key', reason: 'invalid-credentials' };
+
+export function bodyTooLarge(maxBytes: number): OciError {
+  return { status: 413, code: 'UNSUPPORTED', message: `the request body is larger than ${maxBytes} bytes`, reason: 'body-too-large' };
+}
+
+export const NOT_JSON_MEDIA_TYPE: OciError = { status: 415, code: 'UNSUPPORTED', message: 'the request body must be application/json', reason: 'unsupported-media-type' };
+
+export function badRequest(message: string, reason: KeyReason | TransportReason): OciError {
+  return { status: 400, code: 'UNSUPPORTED', message, reason };
 }

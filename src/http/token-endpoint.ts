@@ -17,6 +17,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/types.js';
 import { authenticate, basicChallenge, TOKEN_AUTH, type AuthDeps } from './authenticate.js';
 import { sendOciError } from './oci-error.js';
+import { OAUTH_FORM_UNSUPPORTED } from './respond.js';
 import { serviceOf } from './origin.js';
 
 export interface TokenDeps {
@@ -48,12 +49,7 @@ export function tokenEndpoint(app: FastifyInstance, deps: TokenDeps): void {
       payload.on('end', () => done(null));
     });
     scoped.post('/zot/auth/token', async (request, reply) =>
-      sendOciError(request, reply, {
-        status: 405,
-        code: 'UNSUPPORTED',
-        message: 'use GET with Basic credentials for a token (the OAuth2 form is not offered)',
-        reason: 'oauth-form-unsupported',
-      }),
+      sendOciError(request, reply, OAUTH_FORM_UNSUPPORTED),
     );
   });
 }

@@ -27,7 +27,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Config } from '../config/types.js';
 import { authenticate, basicChallenge, KEY_MANAGEMENT_AUTH, type AuthDeps } from '../http/authenticate.js';
 import { sendOciError } from '../http/oci-error.js';
-import { keyGrantRefused } from '../http/respond.js';
+import { badRequest, bodyTooLarge, keyGrantRefused, KEYS_NEED_AUTHENTICATION, keyNotCreated, NOT_ACTIVE_KEY, NOT_JSON_MEDIA_TYPE } from '../http/respond.js';
 import { storeFailure } from '../identity/apikey-file.js';
 import type { KeyStore } from '../identity/apikey-store.js';
 import type { ApiKeyRecord, Identity } from '../identity/types.js';
@@ -37,7 +37,6 @@ import { noteAudit } from '../observability/observation.js';
 import { GateError, type OciError } from '../errors.js';
 import { checkKeyLabel, decideKeyGrant, keyExpiry, scopesCover, type Granter, type KeyRequest } from '../policy/api-key.js';
 import { coverBudget } from '../policy/glob-cover.js';
-import type { KeyReason, TransportReason } from '../policy/types.js';
 
 /** zot's `constants.APIKeyPath`. */
 export const APIKEY_PATH = '/zot/auth/apikey';
@@ -79,7 +78,7 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
     if (authenticated === null) return reply;
     const { identity } = authenticated;
     if (identity.kind === 'anonymous') {
-      return sendOciError(request, reply, { status: 401, code: 'UNAUTHORIZED', message: 'authentication required to manage API keys', reason: 'authentication-required' }, challenge());
+      return sendOciError(request, reply, KEYS_NEED_AUTHENTICATION, challenge());
     }
     callers.set(request, { kind: identity.method === 'session' ? 'session' : 'apikey', identity });
     return undefined;
@@ -105,7 +104,7 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
     const config = options.config();
     const now = options.now();
     const granter = await granterOf(caller, options.apiKeys, config.auth.apikeyMaxLifetimeMs);
-    if (granter === null) return sendOciError(request, reply, notActiveKey());
+    if (granter === null) return sendOciError(request, reply, NOT_ACTIVE_KEY);
     const grant = decideKeyGrant(granter, payload, { now, maxLifetimeMs: config.auth.apikeyMaxLifetimeMs });
     if (!grant.allow) return sendOciError(request, reply, keyGrantRefused(grant));
     // zot takes any label; the gate holds it to the rule the account form and the CLI follow
@@ -119,12 +118,12 @@ export async function apikeyRoutes(app: FastifyInstance, options: ApiKeyRouteOpt
       created = await options.apiKeys.create({ owner: user, label: label.label, expiresAt: grant.expiresAt, scopes: payload.scopes, ...(parentId === undefined ? {} : { parentId }) });
     } catch (error) {
       // revoked between authenticating and the write (checked under the store's lock)
-      if (error instanceof GateError && error.code === 'APIKEY_PARENT_GONE') return sendOciError(request, reply, notActiveKey());
+      if (error instanceof GateError && error.code === 'APIKEY_PARENT_GONE') return sendOciError(request, reply, NOT_ACTIVE_KEY);
       // The server's storage failed (a full or read-only disk, a bad store file): a 503 the client may retry; the path stays in the log.
       const failure = storeFailure(error);
       if (failure === null) throw error;
       request.log.error({ user, problem: (error as Error).message }, 'api key not created');
-      return sendOciError(request, reply, { status: 503, code: 'UNAVAILABLE', message: `${failure.problem}; no key was created`, reason: failure.reason });
+      return sendOciError(request, reply, keyNotCreated(failure));
     }
     const { key, record } = created;
     request.gateReason = 'apikey-created';
@@ -171,10 +170,6 @@ function withinCaller(caller: UserCaller, records: readonly ApiKeyRecord[]): Api
   return records.filter((record) => scopesCover(held, record.scopes, budget));
 }
 
-function notActiveKey(): OciError {
-  return { status: 401, code: 'UNAUTHORIZED', message: 'the credentials making this request are not an active API key', reason: 'invalid-credentials' };
-}
-
 /** What limits the caller: a session only maxLifetime, a key its own scopes and expiry too. */
 async function granterOf(caller: UserCaller, store: KeyStore, maxLifetimeMs: number | null): Promise<Granter | null> {
   if (caller.kind === 'session') return { kind: 'session' };
@@ -203,9 +198,9 @@ function readPayload(body: unknown): Payload | string {
 function bodyError(error: FastifyError): OciError | null {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, code: 'UNSUPPORTED', message: `the request body is larger than ${MAX_APIKEY_BODY_SIZE} bytes`, reason: 'body-too-large' };
+      return bodyTooLarge(MAX_APIKEY_BODY_SIZE);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, code: 'UNSUPPORTED', message: 'the request body must be application/json', reason: 'unsupported-media-type' };
+      return NOT_JSON_MEDIA_TYPE;
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return badRequest('the request body is not valid JSON', 'malformed-json');
@@ -214,8 +209,4 @@ function bodyError(error: FastifyError): OciError | null {
     default:
       return null;
   }
-}
-
-function badRequest(message: string, reason: KeyReason | TransportReason): OciError {
-  return { status: 400, code: 'UNSUPPORTED', message, reason };
 }

@@ -8,6 +8,7 @@ import type { Config } from '../config/types.js';
 import { isGateError } from '../errors.js';
 import { addressOf, LOGIN_CALLBACK, type AuthThrottling } from '../http/auth-throttling.js';
 import { sendOciError } from '../http/oci-error.js';
+import { LOGOUT_CROSS_ORIGIN, PROVIDER_REPEATED, sessionNotEnded } from '../http/respond.js';
 import { isZotUi, publicOrigin } from '../http/origin.js';
 import { loggedIn, loggedOut, loginRefused, type IdentityRefusal, type LoginRefusal } from '../observability/account-events.js';
 import { noteAudit } from '../observability/observation.js';
@@ -54,7 +55,7 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
     const query = request.query as Record<string, string | string[] | undefined>;
     const named = oneValue(query.provider);
     if (!named.ok) {
-      return sendOciError(request, reply, { status: 400, code: 'UNSUPPORTED', message: 'query parameter "provider" is given more than once with different values; name one login provider', reason: 'repeated-parameter' });
+      return sendOciError(request, reply, PROVIDER_REPEATED);
     }
     const providerId = named.value ?? [...deps.providers.keys()][0] ?? '';
     const oidc = deps.providers.get(providerId);
@@ -162,12 +163,7 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
   app.post('/zot/auth/logout', async (request, reply) => {
     // Not from another origin: SameSite=Lax sends the cookie on a form posted from any origin of the same site.
     if (!sameOriginWrite({ origin: request.headers.origin, expectedOrigin: publicOrigin(request, deps.config()), zotUi: isZotUi(request) })) {
-      return sendOciError(request, reply, {
-        status: 403,
-        code: 'DENIED',
-        message: "logout must come from zot's UI (X-ZOT-API-CLIENT: zot-ui) or from this registry's own origin; the session was not ended",
-        reason: 'cross-origin-request',
-      });
+      return sendOciError(request, reply, LOGOUT_CROSS_ORIGIN);
     }
     let session;
     try {
@@ -177,7 +173,7 @@ export function loginRoutes(app: FastifyInstance, deps: LoginDeps): void {
       const failure = revocationFailure(error);
       if (failure === null) throw error;
       request.log.error({ err: error }, 'session not revoked');
-      return sendOciError(request, reply, { status: 503, code: 'UNAVAILABLE', message: `the session was not ended: ${failure.problem}; retry later`, reason: failure.reason });
+      return sendOciError(request, reply, sessionNotEnded(failure));
     }
     if (session !== null) noteAudit(request, loggedOut(session));
     return reply.code(200).send({ endSessionUrl: endSessionUrl(deps, session?.provider, publicOrigin(request, deps.config())) });
