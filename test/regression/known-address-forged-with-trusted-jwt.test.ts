@@ -20,25 +20,29 @@
  * at the registry and at the token endpoint; the Basic username of a JWT is
  * never trusted for anything.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_AUDIENCE, startIdp, type Idp } from '../harness/idp.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_AUDIENCE } from '../harness/idp.js';
 import { basic, ociBody, send, type RawResponse } from '../support/http.js';
 import { trustedIssuer } from '../support/issuer.js';
+import { useSsoGate } from '../support/sso-gate.js';
 
 const accessControl = { repositories: { '**': { anonymousPolicy: ['read'], defaultPolicy: ['read'], policies: [{ groups: ['admins'], actions: ['read', 'create'] }] } } };
 // A small username budget, a large address one: the username lock is what is under test.
 const throttle = { delayAfter: 100, maxFailures: 50, usernameMaxFailures: 3, lockFor: '1m' };
 
-let idp: Idp;
-let registry: Registry;
-let gate: GateUnderTest;
+const sso = useSsoGate({
+  accessControl,
+  auth: (idp) => ({
+    failDelay: 0,
+    throttle,
+    trustedIssuers: [trustedIssuer(idp.issuer, DEFAULT_AUDIENCE)],
+  }),
+});
 
 const wrongKey = (n: number) => `zak_${n.toString(16).padStart(32, '0')}`;
 const PATH = '/v2/known/app/tags/list';
 const get = (from: string, auth: string, path = PATH): Promise<RawResponse> =>
-  send(gate.url, { path, headers: { 'x-forwarded-for': from, authorization: auth } });
+  send(sso.gate.url, { path, headers: { 'x-forwarded-for': from, authorization: auth } });
 const locked = (user: string) => ociBody('TOOMANYREQUESTS', `too many failed authentications for user "${user}"; try again later`, 'username-locked');
 
 /** Locks `user`'s username with wrong keys from addresses it never authenticated from. */
@@ -48,36 +52,15 @@ async function lockUsername(user: string, net: string): Promise<void> {
   expect(third.json()).toEqual(locked(user));
 }
 
-beforeAll(async () => {
-  idp = await startIdp();
-  registry = await startRegistry();
-  gate = await startGate({
-    upstream: registry.url,
-    accessControl,
-    extra: {
-      auth: {
-        failDelay: 0,
-        throttle,
-        trustedIssuers: [trustedIssuer(idp.issuer, DEFAULT_AUDIENCE)],
-      },
-    },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await gate?.stop();
-  await registry?.stop();
-  await idp?.close();
-});
 
 describe('Basic alice:<a trusted JWT for outsider>', () => {
   const attacker = '203.0.113.9';
 
   it('is accepted as outsider (the JWT decides who it is, not the Basic username)', async () => {
-    const jwt = await idp.clientCredentialsToken({ clientId: 'outsider' });
+    const jwt = await sso.idp.clientCredentialsToken({ clientId: 'outsider' });
     const response = await get(attacker, basic('alice', jwt));
     expect(response.status, response.body).toBe(404); // anonymous may read; the registry has no such repository
-    const line = gate.logs.find((l) => l.msg === 'request' && l.url === PATH && l.status === 404);
+    const line = sso.gate.logs.find((l) => l.msg === 'request' && l.url === PATH && l.status === 404);
     expect(line?.user).toBe('outsider');
   });
 
@@ -101,8 +84,8 @@ describe('Basic alice:<a trusted JWT for outsider>', () => {
 describe('the same at the token endpoint, and with a Bearer JWT', () => {
   it('a token fetched with Basic mallory:<ci-robot JWT> marks the address for ci-robot, not mallory', async () => {
     const from = '203.0.113.20';
-    const jwt = await idp.clientCredentialsToken({ clientId: 'ci-robot' });
-    const token = await get(from, basic('mallory', jwt), '/zot/auth/token?service=registry.example.org');
+    const jwt = await sso.idp.clientCredentialsToken({ clientId: 'ci-robot' });
+    const token = await get(from, basic('mallory', jwt), '/zot/auth/token?service=sso.registry.example.org');
     expect(token.status, token.body).toBe(200);
     await lockUsername('ci-robot', '198.51.101');
     await lockUsername('mallory', '198.51.102');
@@ -112,7 +95,7 @@ describe('the same at the token endpoint, and with a Bearer JWT', () => {
 
   it('a Bearer JWT marks the address for its identity', async () => {
     const from = '203.0.113.30';
-    const jwt = await idp.clientCredentialsToken({ clientId: 'outsider' });
+    const jwt = await sso.idp.clientCredentialsToken({ clientId: 'outsider' });
     expect((await get(from, `Bearer ${jwt}`)).status).toBe(404);
     // outsider's username is locked (above); from this address, now known for outsider, failures are plain 401s
     expect((await get(from, basic('outsider', wrongKey(400)))).status).toBe(401);

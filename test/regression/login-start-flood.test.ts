@@ -19,13 +19,10 @@
  * stands for each attacker's address; the victim signs in from 127.0.0.1.
  * Real gate, real registry, real OIDC provider.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIdp, type Idp } from '../harness/idp.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
+import { describe, expect, it } from 'vitest';
 import { send, type RawResponse } from '../support/http.js';
 import { signIn } from '../support/sign-in.js';
-import { testIdpAuth } from '../support/sso.js';
+import { useSsoGate } from '../support/sso-gate.js';
 
 const LOGIN = '/zot/auth/login?provider=oidc';
 const CALLBACK = '/zot/auth/callback/oidc';
@@ -33,22 +30,9 @@ const LOGIN_COOKIE = 'zot_gate_login';
 const LIMIT = 20;
 const REFUSED = 'Too many sign-ins were started from your address and not finished. Finish one of them, or try again in 10 minutes.';
 
-let idp: Idp;
-let registry: Registry;
-let gate: GateUnderTest;
+const sso = useSsoGate({ accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } } });
 
-beforeAll(async () => {
-  [idp, registry] = await Promise.all([startIdp(), startRegistry()]);
-  gate = await startGate({ upstream: registry.url, accessControl: { repositories: { '**': { anonymousPolicy: ['read'] } } }, extra: { auth: testIdpAuth(idp) } });
-}, 60_000);
-
-afterAll(async () => {
-  await gate?.stop();
-  await registry?.stop();
-  await idp?.close();
-});
-
-const start = (from: string): Promise<RawResponse> => send(gate.url, { path: LOGIN, headers: { 'x-forwarded-for': from } });
+const start = (from: string): Promise<RawResponse> => send(sso.gate.url, { path: LOGIN, headers: { 'x-forwarded-for': from } });
 const loginCookie = (response: RawResponse) => (response.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${LOGIN_COOKIE}=`))?.split(';')[0];
 
 function expectRefused(response: RawResponse): void {
@@ -65,27 +49,27 @@ function expectRefused(response: RawResponse): void {
 
 describe('120 login starts from one address while a victim is at the IdP', () => {
   it('the first 20 go to the IdP, the other 100 are refused 429; the victim still signs in', async () => {
-    const victim = await signIn(gate.url, 'alice', `${gate.url}${LOGIN}`, { stopAt: (url) => url.pathname === CALLBACK });
+    const victim = await signIn(sso.gate.url, 'alice', `${sso.gate.url}${LOGIN}`, { stopAt: (url) => url.pathname === CALLBACK });
     expect(victim.stoppedAt).toBeDefined();
 
     const responses: RawResponse[] = [];
     for (let i = 0; i < 120; i++) responses.push(await start('198.51.100.7'));
     for (const started of responses.slice(0, LIMIT)) {
       expect(started.status).toBe(302);
-      expect(started.headers.location).toMatch(new RegExp(`^${idp.issuer}/`));
+      expect(started.headers.location).toMatch(new RegExp(`^${sso.idp.issuer}/`));
       expect(loginCookie(started)).toBeDefined();
     }
     for (const refused of responses.slice(LIMIT)) expectRefused(refused);
-    const logged = gate.logs.filter((line) => line.msg === 'login start refused');
+    const logged = sso.gate.logs.filter((line) => line.msg === 'login start refused');
     expect(logged).toHaveLength(100);
     expect(logged[0]).toMatchObject({ level: 'info', provider: 'oidc', reason: 'too-many-logins' });
 
     const callback = victim.stoppedAt!;
-    const done = await send(gate.url, { path: `${callback.pathname}${callback.search}`, headers: { cookie: `${LOGIN_COOKIE}=${victim.cookies.get(LOGIN_COOKIE)!}` } });
+    const done = await send(sso.gate.url, { path: `${callback.pathname}${callback.search}`, headers: { cookie: `${LOGIN_COOKIE}=${victim.cookies.get(LOGIN_COOKIE)!}` } });
     expect(done.status).toBe(302);
     expect(done.headers['set-cookie']?.some((c) => c.startsWith('session='))).toBe(true);
     // and a whole new sign-in from the victim's address
-    const again = await signIn(gate.url, 'alice');
+    const again = await signIn(sso.gate.url, 'alice');
     expect(again.status).toBe(200);
     expect(again.cookies.has('session')).toBe(true);
   }, 60_000);
@@ -106,8 +90,8 @@ describe('a login called back frees its place', () => {
     expectRefused(await start(from));
 
     const state = new URL(first.headers.location!).searchParams.get('state')!;
-    const query = new URLSearchParams({ code: 'made-up', state, iss: idp.issuer });
-    const called = await send(gate.url, { path: `${CALLBACK}?${query}`, headers: { cookie: loginCookie(first)!, 'x-forwarded-for': from } });
+    const query = new URLSearchParams({ code: 'made-up', state, iss: sso.idp.issuer });
+    const called = await send(sso.gate.url, { path: `${CALLBACK}?${query}`, headers: { cookie: loginCookie(first)!, 'x-forwarded-for': from } });
     expect(called.status).toBe(400);
 
     expect((await start(from)).status).toBe(302);

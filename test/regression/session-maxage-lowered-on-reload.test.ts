@@ -14,14 +14,12 @@
  * OIDC provider, a real sign-in over HTTP; the reload is the in-process
  * `reloadConfig` that SIGHUP calls.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/types.js';
-import { startIdp, type Idp } from '../harness/idp.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
 import { ociBody, send, type RawResponse } from '../support/http.js';
 import { signIn } from '../support/sign-in.js';
 import { testIdpAuth } from '../support/sso.js';
+import { useSsoGate } from '../support/sso-gate.js';
 
 const accessControl = {
   repositories: { '**': { anonymousPolicy: ['read'], policies: [{ groups: ['artifact-workloads'], actions: ['read', 'create'] }] } },
@@ -29,39 +27,25 @@ const accessControl = {
 const ZOT_UI = { 'x-zot-api-client': 'zot-ui' } as const;
 const HOUR_MS = 3_600_000;
 
-let idp: Idp;
-let registry: Registry;
-let gate: GateUnderTest;
+const sso = useSsoGate({ accessControl, auth: (idp) => testIdpAuth(idp, { session: { maxAge: '2h' } }) });
 let original: Config;
 
 beforeAll(async () => {
-  [idp, registry] = await Promise.all([startIdp(), startRegistry()]);
-  gate = await startGate({
-    upstream: registry.url,
-    accessControl,
-    extra: { auth: testIdpAuth(idp, { session: { maxAge: '2h' } }) },
-  });
-  original = gate.config;
+  original = sso.gate.config;
 }, 60_000);
 
-afterAll(async () => {
-  await gate?.stop();
-  await registry?.stop();
-  await idp?.close();
-});
-
 /** What SIGHUP does with a file whose only change is `auth.session.maxAge`. */
-const reloadWithMaxAge = (ms: number) => gate.app.reloadConfig({ ...original, auth: { ...original.auth, sessionMaxAgeMs: ms } });
+const reloadWithMaxAge = (ms: number) => sso.gate.app.reloadConfig({ ...original, auth: { ...original.auth, sessionMaxAgeMs: ms } });
 
-const account = (cookie: string) => send(gate.url, { path: '/-/account', headers: { cookie } });
-const listKeys = (cookie: string) => send(gate.url, { path: '/zot/auth/apikey', headers: { ...ZOT_UI, cookie } });
-const upload = (cookie: string): Promise<RawResponse> => send(gate.url, { method: 'POST', path: '/v2/team/app/blobs/uploads/', headers: { ...ZOT_UI, cookie } });
+const account = (cookie: string) => send(sso.gate.url, { path: '/-/account', headers: { cookie } });
+const listKeys = (cookie: string) => send(sso.gate.url, { path: '/zot/auth/apikey', headers: { ...ZOT_UI, cookie } });
+const upload = (cookie: string): Promise<RawResponse> => send(sso.gate.url, { method: 'POST', path: '/v2/team/app/blobs/uploads/', headers: { ...ZOT_UI, cookie } });
 
 describe('a session older than a lowered auth.session.maxAge', () => {
   let cookie: string;
 
   it('works while maxAge is above its age (2h, then lowered to 1h)', async () => {
-    const page = await signIn(gate.url, 'bob');
+    const page = await signIn(sso.gate.url, 'bob');
     expect(page.status).toBe(200);
     cookie = `session=${page.cookies.get('session')!}`;
     reloadWithMaxAge(HOUR_MS);

@@ -22,14 +22,11 @@
  * no binding) is bound at its first sign-in, as before.
  * Real gate, real registry, the real OIDC provider, the built CLI.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIdp, type Idp } from '../harness/idp.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../support/cli.js';
-import { startGate, type GateUnderTest } from '../support/gate.js';
 import { basic, send } from '../support/http.js';
 import { signIn } from '../support/sign-in.js';
-import { testIdpAuth } from '../support/sso.js';
+import { useSsoGate } from '../support/sso-gate.js';
 
 const accessControl = {
   repositories: { '**': { anonymousPolicy: ['read'], policies: [{ groups: ['artifact-workloads'], actions: ['read', 'create'] }] } },
@@ -38,35 +35,24 @@ const accessControl = {
 /** Mallory's own account at the IdP (sub `mallory`), whose username claim she chose: `ci`. */
 const MALLORY = { preferred_username: 'ci', email: 'mallory@example.org', email_verified: true, groups: ['outsiders'] };
 
-let idp: Idp;
-let registry: Registry;
-let gate: GateUnderTest;
+const sso = useSsoGate({ accessControl });
 let ciKey: string;
 
 beforeAll(async () => {
-  idp = await startIdp();
-  await idp.setUser('mallory', MALLORY);
-  registry = await startRegistry();
-  gate = await startGate({ upstream: registry.url, accessControl, extra: { auth: testIdpAuth(idp) } });
-  const created = await cli(['apikey', 'create', '--user', 'ci', '--groups', 'artifact-workloads', '--label', 'pipeline', '--config', gate.configPath]);
+  await sso.idp.setUser('mallory', MALLORY);
+  const created = await cli(['apikey', 'create', '--user', 'ci', '--groups', 'artifact-workloads', '--label', 'pipeline', '--config', sso.gate.configPath]);
   expect([created.code, created.stderr]).toEqual([0, '']);
   ciKey = created.stdout.trim();
 }, 60_000);
 
-afterAll(async () => {
-  await gate?.stop();
-  await registry?.stop();
-  await idp?.close();
-});
-
 const groupsOf = (key: string) => {
-  const found = gate.store.lookup(key, new Date());
+  const found = sso.gate.store.lookup(key, new Date());
   return found.ok ? found.groups : found.reason;
 };
-const push = (key: string) => send(gate.url, { method: 'POST', path: '/v2/team/app/blobs/uploads/', headers: { authorization: basic('ci', key) } });
+const push = (key: string) => send(sso.gate.url, { method: 'POST', path: '/v2/team/app/blobs/uploads/', headers: { authorization: basic('ci', key) } });
 
 async function userRow(name: string): Promise<string[] | undefined> {
-  const listed = await cli(['user', 'list', '--config', gate.configPath]);
+  const listed = await cli(['user', 'list', '--config', sso.gate.configPath]);
   expect(listed.code).toBe(0);
   return listed.stdout.split('\n').find((line) => line.startsWith(`${name}\t`))?.split('\t');
 }
@@ -80,7 +66,7 @@ describe('a service account made with apikey create --groups', () => {
   it('user list shows it as a service account, bound locally', async () => {
     const row = await userRow('ci');
     expect(row?.slice(0, 4)).toEqual(['ci', 'artifact-workloads', 'local (service account)', 'ci']);
-    const json = await cli(['user', 'list', '--json', '--config', gate.configPath]);
+    const json = await cli(['user', 'list', '--json', '--config', sso.gate.configPath]);
     const users = (JSON.parse(json.stdout) as { users: Array<Record<string, unknown>> }).users;
     expect(users.find((user) => user.name === 'ci')).toEqual({
       name: 'ci',
@@ -92,7 +78,7 @@ describe('a service account made with apikey create --groups', () => {
   });
 
   it('an IdP account whose username claim is "ci" signs in: refused with a page naming the release command', async () => {
-    const page = await signIn(gate.url, 'mallory');
+    const page = await signIn(sso.gate.url, 'mallory');
     expect(page.status).toBe(403);
     expect(page.cookies.has('session')).toBe(false);
     expect(page.cookies.has('user')).toBe(false);
@@ -102,13 +88,13 @@ describe('a service account made with apikey create --groups', () => {
   }, 30_000);
 
   it('the refusal is audited with the account that tried and the local binding', () => {
-    const refused = gate.logs.filter((line) => line.audit === true && line.event === 'login' && line.reason === 'username-bound-to-another-subject');
+    const refused = sso.gate.logs.filter((line) => line.audit === true && line.event === 'login' && line.reason === 'username-bound-to-another-subject');
     expect(refused).toEqual([
       expect.objectContaining({
         identity: null,
         decision: 'deny',
         status: 403,
-        detail: { provider: 'oidc', username: 'ci', issuer: idp.issuer, subject: 'mallory', boundTo: { issuer: 'zot-gate:local', subject: 'ci' } },
+        detail: { provider: 'oidc', username: 'ci', issuer: sso.idp.issuer, subject: 'mallory', boundTo: { issuer: 'zot-gate:local', subject: 'ci' } },
       }),
     ]);
   });
@@ -120,41 +106,41 @@ describe('a service account made with apikey create --groups', () => {
   });
 
   it('after `zot-gate user release --user ci`, the SSO login binds the name (the operator chose so)', async () => {
-    const released = await cli(['user', 'release', '--user', 'ci', '--config', gate.configPath]);
+    const released = await cli(['user', 'release', '--user', 'ci', '--config', sso.gate.configPath]);
     expect([released.code, released.stderr]).toEqual([0, '']);
     expect(released.stdout).toBe('released ci, a service account: the next sign-in with the name binds it\n');
-    const after = await cli(['user', 'list', '--json', '--config', gate.configPath]);
+    const after = await cli(['user', 'list', '--json', '--config', sso.gate.configPath]);
     expect((JSON.parse(after.stdout) as { users: Array<{ name: string; boundTo: unknown }> }).users.find((u) => u.name === 'ci')?.boundTo).toBeNull();
 
-    const page = await signIn(gate.url, 'mallory');
+    const page = await signIn(sso.gate.url, 'mallory');
     expect(page.status).toBe(200);
     expect(page.cookies.has('session')).toBe(true);
-    expect((await userRow('ci'))?.slice(0, 4)).toEqual(['ci', 'outsiders', idp.issuer, 'mallory']);
+    expect((await userRow('ci'))?.slice(0, 4)).toEqual(['ci', 'outsiders', sso.idp.issuer, 'mallory']);
     expect(groupsOf(ciKey)).toEqual(['outsiders']);
   }, 30_000);
 });
 
 describe('names bound already, and records from before this rule', () => {
   it('apikey create --groups for a name bound to an IdP account keeps that binding: its person still signs in', async () => {
-    expect((await signIn(gate.url, 'alice')).status).toBe(200);
-    const created = await cli(['apikey', 'create', '--user', 'alice', '--groups', 'admins,artifact-workloads', '--config', gate.configPath]);
+    expect((await signIn(sso.gate.url, 'alice')).status).toBe(200);
+    const created = await cli(['apikey', 'create', '--user', 'alice', '--groups', 'admins,artifact-workloads', '--config', sso.gate.configPath]);
     expect(created.code).toBe(0);
-    expect((await userRow('alice'))?.slice(0, 4)).toEqual(['alice', 'admins,artifact-workloads', idp.issuer, 'alice']);
-    expect((await signIn(gate.url, 'alice')).status).toBe(200);
+    expect((await userRow('alice'))?.slice(0, 4)).toEqual(['alice', 'admins,artifact-workloads', sso.idp.issuer, 'alice']);
+    expect((await signIn(sso.gate.url, 'alice')).status).toBe(200);
   }, 30_000);
 
   it('apikey create without --groups binds nothing: the name is bound at its first sign-in, as before', async () => {
-    const created = await cli(['apikey', 'create', '--user', 'carol', '--config', gate.configPath]);
+    const created = await cli(['apikey', 'create', '--user', 'carol', '--config', sso.gate.configPath]);
     expect(created.code).toBe(0);
     expect(await userRow('carol')).toBeUndefined();
-    expect((await signIn(gate.url, 'carol')).status).toBe(200);
-    expect((await userRow('carol'))?.slice(0, 4)).toEqual(['carol', '-', idp.issuer, 'carol']);
+    expect((await signIn(sso.gate.url, 'carol')).status).toBe(200);
+    expect((await userRow('carol'))?.slice(0, 4)).toEqual(['carol', '-', sso.idp.issuer, 'carol']);
   }, 30_000);
 
   it('a record from before this rule (groups set, no binding) is bound at its first sign-in, as before', async () => {
-    await gate.store.setUserGroups('bob', ['artifact-workloads']);
+    await sso.gate.store.setUserGroups('bob', ['artifact-workloads']);
     expect((await userRow('bob'))?.slice(2)).toEqual(['-', '-', '-']);
-    expect((await signIn(gate.url, 'bob')).status).toBe(200);
-    expect((await userRow('bob'))?.slice(0, 4)).toEqual(['bob', 'artifact-workloads', idp.issuer, 'bob']);
+    expect((await signIn(sso.gate.url, 'bob')).status).toBe(200);
+    expect((await userRow('bob'))?.slice(0, 4)).toEqual(['bob', 'artifact-workloads', sso.idp.issuer, 'bob']);
   }, 30_000);
 });

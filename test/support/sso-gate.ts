@@ -1,5 +1,5 @@
 /**
- * The stack the sign-in suites run against: the test IdP, the real
+ * The stack the sign-in (and trusted-JWT) suites run against: the test IdP, the real
  * registry, the gate in-process with the IdP as its login provider, and
  * optionally a headless Chromium; started around a suite and stopped in
  * reverse order (the browser first, as the client of all the others).
