@@ -16,14 +16,14 @@ import { noteDecision } from '../observability/observation.js';
 import { challengeFor } from './authenticate.js';
 import { sendOciError } from './oci-error.js';
 import { isZotUi } from './origin.js';
+import { baseRefused } from './respond.js';
 
 /** `GET`/`HEAD /v2/`: 200 `{}` to whoever policy lets in (policy/authorize.ts `decideBase`), else 401 with a challenge. */
 export function answerBase(request: FastifyRequest, reply: FastifyReply, config: Config, principal: Principal): FastifyReply {
   const decision = decideBase(config.accessControl, principal, isZotUi(request));
   noteDecision(request, 'base', decision);
   if (!decision.allow) {
-    const error = { status: 401, code: 'UNAUTHORIZED', message: 'authentication required', reason: decision.reason } as const;
-    return sendOciError(request, reply, error, challengeFor(request, config));
+    return sendOciError(request, reply, baseRefused(decision.reason), challengeFor(request, config));
   }
   request.gateReason = decision.reason;
   return reply.code(200).header('docker-distribution-api-version', 'registry/2.0').header('content-type', 'application/json').send('{}');

@@ -151,6 +151,11 @@ export function routeRefused(requirement: Extract<Requirement, { kind: 'refused'
   return { status, code: status === 405 ? 'UNSUPPORTED' : 'DENIED', message, reason };
 }
 
+/** `/v2/` for someone policy does not let in: 401, and the caller adds the challenge. */
+export function baseRefused(reason: Reason): OciError {
+  return { status: 401, code: 'UNAUTHORIZED', message: 'authentication required', reason };
+}
+
 export function uploadUnknown(session: string, repository: string, reason: Reason): OciError {
   return { status: 404, code: 'BLOB_UPLOAD_UNKNOWN', message: `upload ${session} is not known in repository "${repository}"`, reason };
 }
