@@ -1,8 +1,9 @@
 /**
- * The stack the sign-in (and trusted-JWT) suites run against: the test IdP, the real
- * registry, the gate in-process with the IdP as its login provider, and
- * optionally a headless Chromium; started around a suite and stopped in
- * reverse order (the browser first, as the client of all the others).
+ * The stack the sign-in (and trusted-JWT) suites run against: the test
+ * IdP, the real registry, the gate in-process with an `auth` block for the
+ * IdP (its login provider by default), and optionally a headless Chromium;
+ * started around a suite and stopped in reverse order (the browser first,
+ * as the client of all the others).
  */
 import { afterAll, beforeAll } from 'vitest';
 import { startBrowser, type Browser } from '../harness/browser.js';
