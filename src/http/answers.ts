@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
 import { decideBase } from '../policy/authorize.js';
 import type { Principal } from '../policy/types.js';
-import { catalogFailure, fetchCatalog, paginate } from '../proxy/catalog.js';
+import { fetchCatalog, paginate } from '../proxy/catalog.js';
 import { mgmtAnswer } from '../proxy/mgmt.js';
 import type { Upstream } from '../proxy/upstream.js';
 import type { ParsedRequest } from '../registry/types.js';
@@ -16,7 +16,7 @@ import { noteDecision } from '../observability/observation.js';
 import { challengeFor } from './authenticate.js';
 import { sendOciError } from './oci-error.js';
 import { isZotUi } from './origin.js';
-import { baseRefused } from './respond.js';
+import { baseRefused, catalogFailure } from './respond.js';
 
 /** `GET`/`HEAD /v2/`: 200 `{}` to whoever policy lets in (policy/authorize.ts `decideBase`), else 401 with a challenge. */
 export function answerBase(request: FastifyRequest, reply: FastifyReply, config: Config, principal: Principal): FastifyReply {

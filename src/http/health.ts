@@ -5,7 +5,7 @@
  * the IdP; readiness waits on the registry at most READY_TIMEOUT_MS.
  */
 import type { FastifyInstance } from 'fastify';
-import { upstreamFailure, type Upstream } from '../proxy/upstream.js';
+import { errorCode, failureKind, type Upstream } from '../proxy/upstream.js';
 import type { OidcClient } from '../sso/oidc-client.js';
 
 /** However long `upstream.timeout` is, a hung registry makes the gate not ready within this. */
@@ -31,8 +31,7 @@ async function probe(upstream: Upstream): Promise<string> {
     // zot without auth answers 200; anything below 500 still proves it is serving.
     return response.statusCode < 500 ? 'ok' : `status ${response.statusCode}`;
   } catch (error) {
-    const { reason } = upstreamFailure(error);
-    const kind = reason === 'upstream-unreachable' ? 'unreachable' : reason === 'upstream-timeout' ? 'timeout' : 'error';
-    return `${kind}: ${(error as Error).message}`;
+    const kind = failureKind(errorCode(error));
+    return `${kind === 'broken' ? 'error' : kind}: ${(error as Error).message}`;
   }
 }

@@ -8,7 +8,7 @@
  * help), named ones 403.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { OciError } from '../errors.js';
+import { isGateError, type OciError } from '../errors.js';
 import type { AuthFailure } from '../identity/resolve.js';
 import type { Identity } from '../identity/types.js';
 import type { KeyGrant, KeyGrantReason } from '../policy/api-key.js';
@@ -18,7 +18,8 @@ import type { WriteVerdict } from '../policy/manifest-write.js';
 import type { ThrottleScope } from '../policy/throttle.js';
 import type { CredentialReason, Decision, KeyReason, Reason, TransportReason } from '../policy/types.js';
 import type { Action, Invalid, Requirement } from '../registry/types.js';
-import type { GuardStop } from '../proxy/manifest-guard.js';
+import type { GuardFailure, GuardStop } from '../proxy/manifest-guard.js';
+import { errorCode, failureKind } from '../proxy/upstream.js';
 import { sendOciError } from './oci-error.js';
 
 export interface Refused {
@@ -128,7 +129,63 @@ export function keyGrantRefused(grant: Extract<KeyGrant, { allow: false }>): Oci
  * No challenge: a write reaches its guard only with credentials the hook accepted.
  */
 export function respond(request: FastifyRequest, reply: FastifyReply, stop: GuardStop): FastifyReply {
-  return sendOciError(request, reply, stop.kind === 'refused' ? writeRefused(stop.identity, stop.verdict) : stop.error);
+  return sendOciError(request, reply, stop.kind === 'refused' ? writeRefused(stop.identity, stop.verdict) : guardFailure(stop.failure));
+}
+
+/** Why a guard could not go on, in words (proxy/manifest-guard.ts `GuardFailure`). */
+export function guardFailure(failure: GuardFailure): OciError {
+  switch (failure.kind) {
+    case 'too-large':
+      return { status: 413, code: 'MANIFEST_INVALID', message: `manifest larger than ${failure.limitBytes} bytes`, reason: 'manifest-too-large' };
+    case 'state-unknown':
+      return {
+        status: 503,
+        code: 'UNAVAILABLE',
+        message: `cannot tell ${failure.what}; nothing was written, retry later`,
+        reason: 'tag-state-unknown',
+        detail: { upstream: failure.detail },
+      };
+    case 'upstream':
+      return upstreamFailure(failure.error);
+  }
+}
+
+/**
+ * What the client is told when a request to the registry failed, by how it
+ * failed (proxy/upstream.ts `failureKind`):
+ * - 503 `upstream-unreachable`: no connection could be made (refused, no such
+ *   host, connect timeout) — the registry is down or restarting, nothing
+ *   reached it, and a retry later is the right move (RFC 9110 §15.6.4);
+ * - 504 `upstream-timeout`: connected, but no answer (or a stalled body of
+ *   the gate's own lookups) within `upstream.timeout` (§15.6.5);
+ * - 502 `upstream-error`: connected, and the answer broke off or could not
+ *   be read (socket closed or reset mid-request, a parse error) — the request
+ *   may have reached the registry (§15.6.3).
+ * The message names no address: `detail.upstream` carries the code for the operator.
+ */
+export function upstreamFailure(error: unknown): OciError {
+  const code = errorCode(error);
+  const detail = code === undefined ? {} : { detail: { upstream: code } };
+  switch (failureKind(code)) {
+    case 'unreachable':
+      return { status: 503, code: 'UNAVAILABLE', message: 'the registry behind the gate cannot be reached; retry later', reason: 'upstream-unreachable', ...detail };
+    case 'timeout':
+      return { status: 504, code: 'UNAVAILABLE', message: 'the registry behind the gate did not answer in time; retry later', reason: 'upstream-timeout', ...detail };
+    case 'broken':
+      return { status: 502, code: 'UNAVAILABLE', message: 'the registry behind the gate broke off its answer; retry later', reason: 'upstream-error', ...detail };
+  }
+}
+
+/**
+ * What the client is told when the catalog could not be read (proxy/catalog.ts
+ * `fetchCatalog`): the registry's own refusal or garbage is a 502, a registry
+ * that cannot be reached or timed out is told as every other upstream failure.
+ */
+export function catalogFailure(error: unknown): OciError {
+  if (isGateError(error, 'UPSTREAM_CATALOG')) {
+    return { status: 502, code: 'UNAVAILABLE', message: 'the registry behind the gate could not list its repositories; retry later', reason: 'upstream-error', detail: { upstream: error.message } };
+  }
+  return upstreamFailure(error);
 }
 
 // The gate's own fixed answers: each refusal a route, the hook or the HTTP

@@ -3,27 +3,15 @@
  * (dist-spec "Listing Repositories": `n`, `last`, `Link`). zot cannot filter
  * for a user it does not know, so the gate reads the whole list and filters.
  */
-import { GateError, isGateError, type OciError } from '../errors.js';
+import { GateError } from '../errors.js';
 import { readAllPages } from './pages.js';
-import { upstreamFailure, type Upstream } from './upstream.js';
+import type { Upstream } from './upstream.js';
 
 /** Every repository name upstream, following its pagination. */
 export async function fetchCatalog(upstream: Upstream): Promise<string[]> {
   const read = await readAllPages(upstream, '/v2/_catalog', 'repositories', { accept: 'application/json' });
   if (read.kind === 'refused') throw new GateError('UPSTREAM_CATALOG', `upstream answered ${read.status} to _catalog`, { status: 502 });
   return read.items;
-}
-
-/**
- * What the client is told when {@link fetchCatalog} failed: the registry's own
- * refusal or garbage is a 502, a registry that cannot be reached or timed out
- * is told as every other upstream failure (upstreamFailure).
- */
-export function catalogFailure(error: unknown): OciError {
-  if (isGateError(error, 'UPSTREAM_CATALOG')) {
-    return { status: 502, code: 'UNAVAILABLE', message: 'the registry behind the gate could not list its repositories; retry later', reason: 'upstream-error', detail: { upstream: error.message } };
-  }
-  return upstreamFailure(error);
 }
 
 export interface CatalogPage {

@@ -20,7 +20,7 @@ import { clientResponseHeaders, relativeLocation, upstreamRequestHeaders } from 
 import { guardManifestDelete } from './manifest-delete.js';
 import { failed, guardManifestPut, type GuardOutcome, type ManifestGuardDeps, type Respond } from './manifest-guard.js';
 import type { UploadSessions } from './upload-sessions.js';
-import { STREAM_IDLE_TIMEOUT_MS, upstreamFailure } from './upstream.js';
+import { STREAM_IDLE_TIMEOUT_MS } from './upstream.js';
 
 export interface ForwardOptions extends ManifestGuardDeps {
   readonly uploads: UploadSessions;
@@ -50,7 +50,7 @@ export async function forwardPlugin(app: FastifyInstance, options: ForwardOption
     // A client that hung up aborts its upstream request too: that is not the registry failing.
     if (reply.raw.socket?.destroyed !== true) metrics.upstreamError();
     reply.request.log.warn({ err: error }, 'upstream request failed');
-    return respond(reply.request, reply, failed(upstreamFailure(error)));
+    return respond(reply.request, reply, failed({ kind: 'upstream', error }));
   };
 
   /** A guard's outcome as the reply: the registry's answer relayed, or the stop answered. */

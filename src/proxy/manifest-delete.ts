@@ -7,14 +7,13 @@
  * delete.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { OciError } from '../errors.js';
 import type { Identity } from '../identity/types.js';
 import { noteDecision, noteDetail } from '../observability/observation.js';
 import { findImmutableRule } from '../policy/immutable.js';
 import { decideManifestDelete } from '../policy/manifest-write.js';
 import type { Principal } from '../policy/types.js';
 import type { Reference } from '../registry/types.js';
-import { failed, relayToUpstream, unknownState, type GuardOutcome, type ManifestGuardDeps } from './manifest-guard.js';
+import { failed, relayToUpstream, unknownState, type GuardFailure, type GuardOutcome, type ManifestGuardDeps } from './manifest-guard.js';
 import { listTags, tagContent } from './tag-state.js';
 
 export interface ManifestDelete {
@@ -53,7 +52,7 @@ export async function guardManifestDelete(request: FastifyRequest, reply: Fastif
 }
 
 /** The immutable tags the deleted reference is, or points into. */
-async function frozenTags(deps: ManifestGuardDeps, repository: string, reference: Reference): Promise<{ tags: string[] } | { error: OciError }> {
+async function frozenTags(deps: ManifestGuardDeps, repository: string, reference: Reference): Promise<{ tags: string[] } | { error: GuardFailure }> {
   const rules = deps.config().immutableTags;
   const frozen = (tag: string) => findImmutableRule(rules, repository, tag) !== null;
   if (reference.kind === 'tag') return { tags: frozen(reference.tag) ? [reference.tag] : [] };

@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config/types.js';
-import type { OciError } from '../errors.js';
 import type { Identity } from '../identity/types.js';
 import { noteDecision, noteDigest } from '../observability/observation.js';
 import { decideManifestWrite, type TagHolding, type WriteVerdict } from '../policy/manifest-write.js';
@@ -17,7 +16,7 @@ import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { clientOrigin, forwardedFor } from './forwarded.js';
 import type { TagLocks } from './tag-locks.js';
 import { tagState } from './tag-state.js';
-import { upstreamFailure, type Upstream } from './upstream.js';
+import type { Upstream } from './upstream.js';
 
 /** OCI dist-spec: registries SHOULD accept manifests up to 4 MiB; larger are refused, not buffered. */
 const MANIFEST_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -42,7 +41,16 @@ export interface ManifestWrite {
  */
 export type GuardStop =
   | { readonly kind: 'refused'; readonly identity: Identity; readonly verdict: WriteVerdict }
-  | { readonly kind: 'failed'; readonly error: OciError };
+  | { readonly kind: 'failed'; readonly failure: GuardFailure };
+
+/** Why a guard could not go on; worded by http/respond.ts `guardFailure`. */
+export type GuardFailure =
+  /** the manifest body is larger than the gate reads whole */
+  | { readonly kind: 'too-large'; readonly limitBytes: number }
+  /** what a tag holds could not be learnt, so nothing was written (fail closed) */
+  | { readonly kind: 'state-unknown'; readonly what: string; readonly detail: string }
+  /** the request to the registry failed: `error` is undici's, classified by upstream.ts `failureKind` */
+  | { readonly kind: 'upstream'; readonly error: unknown };
 
 /** What a guard did: relayed the registry's answer (the reply is sent), or stopped. */
 export type GuardOutcome = { readonly kind: 'relayed'; readonly reply: FastifyReply } | GuardStop;
@@ -50,24 +58,13 @@ export type GuardOutcome = { readonly kind: 'relayed'; readonly reply: FastifyRe
 /** Turns a stop into the client's answer; http/respond.ts `respond`, given through the forward plugin's options. */
 export type Respond = (request: FastifyRequest, reply: FastifyReply, stop: GuardStop) => FastifyReply;
 
-export const unknownState = (what: string, detail: string): OciError => ({
-  status: 503,
-  code: 'UNAVAILABLE',
-  message: `cannot tell ${what}; nothing was written, retry later`,
-  reason: 'tag-state-unknown',
-  detail: { upstream: detail },
-});
+export const unknownState = (what: string, detail: string): GuardFailure => ({ kind: 'state-unknown', what, detail });
 
 /** Relays the write once the verdict allows it; otherwise says why not, for the caller to answer. */
 export async function guardManifestPut(request: FastifyRequest, reply: FastifyReply, write: ManifestWrite, deps: ManifestGuardDeps): Promise<GuardOutcome> {
   const body = await readCapped(request.body as Readable | undefined, request.headers['content-length']);
   if (body === null) {
-    return failed({
-      status: 413,
-      code: 'MANIFEST_INVALID',
-      message: `manifest larger than ${MANIFEST_LIMIT_BYTES} bytes`,
-      reason: 'manifest-too-large',
-    });
+    return failed({ kind: 'too-large', limitBytes: MANIFEST_LIMIT_BYTES });
   }
   const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
   noteDigest(request, digest);
@@ -94,8 +91,8 @@ export async function guardManifestPut(request: FastifyRequest, reply: FastifyRe
   }
 }
 
-export function failed(error: OciError): GuardStop {
-  return { kind: 'failed', error };
+export function failed(failure: GuardFailure): GuardStop {
+  return { kind: 'failed', failure };
 }
 
 /** Sends one write upstream with the gate's header hygiene and relays the (small) answer; a failure is returned, not sent. */
@@ -119,7 +116,7 @@ export async function relayToUpstream(
   } catch (error) {
     // The write may or may not have reached the registry; the client is told which failure it was (upstream.ts) and retries.
     request.log.warn({ err: error }, 'upstream request failed');
-    return failed(upstreamFailure(error));
+    return failed({ kind: 'upstream', error });
   }
   const origins = [deps.upstream.origin, clientOrigin(request)];
   return { kind: 'relayed', reply: reply.code(response.statusCode).headers(clientResponseHeaders(response.headers, origins)).send(payload) };

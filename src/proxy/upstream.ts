@@ -1,10 +1,9 @@
 /**
  * The one connection pool to zot. Everything the gate sends upstream (proxied
  * requests, tag lookups, the catalog, readiness) goes through it, and every
- * failure to get an answer from it is told to the client by `upstreamFailure`.
+ * failure to get an answer from it is classified here (`failureKind`) and told to the client by http/respond.ts `upstreamFailure`.
  */
 import { Pool, type Dispatcher } from 'undici';
-import type { OciError } from '../errors.js';
 
 export interface Upstream {
   readonly origin: string;
@@ -77,29 +76,19 @@ const UNREACHABLE = new Set([
 ]);
 const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
+/** How a request to the registry failed; http/respond.ts `upstreamFailure` says what each means to the client. */
+export type FailureKind = 'unreachable' | 'timeout' | 'broken';
+
 /**
- * What the client is told when a request to the registry failed, by undici's
- * error code (reply-from wraps it: the code is then its `cause`'s):
- * - 503 `upstream-unreachable`: no connection could be made (refused, no such
- *   host, connect timeout) — the registry is down or restarting, nothing
- *   reached it, and a retry later is the right move (RFC 9110 §15.6.4);
- * - 504 `upstream-timeout`: connected, but no answer (or a stalled body of
- *   the gate's own lookups) within `upstream.timeout` (§15.6.5);
- * - 502 `upstream-error`: connected, and the answer broke off or could not
- *   be read (socket closed or reset mid-request, a parse error) — the request
- *   may have reached the registry (§15.6.3).
- * The message names no address: `detail.upstream` carries the code for the operator.
+ * By undici's error code (reply-from wraps it: the code is then its
+ * `cause`'s): no connection could be made (`unreachable`: nothing reached the
+ * registry), connected but no answer in time (`timeout`), or the answer broke
+ * off or could not be read (`broken`: the request may have reached it).
  */
-export function upstreamFailure(error: unknown): OciError {
-  const code = errorCode(error);
-  const detail = code === undefined ? {} : { detail: { upstream: code } };
-  if (code !== undefined && UNREACHABLE.has(code)) {
-    return { status: 503, code: 'UNAVAILABLE', message: 'the registry behind the gate cannot be reached; retry later', reason: 'upstream-unreachable', ...detail };
-  }
-  if (code !== undefined && TIMED_OUT.has(code)) {
-    return { status: 504, code: 'UNAVAILABLE', message: 'the registry behind the gate did not answer in time; retry later', reason: 'upstream-timeout', ...detail };
-  }
-  return { status: 502, code: 'UNAVAILABLE', message: 'the registry behind the gate broke off its answer; retry later', reason: 'upstream-error', ...detail };
+export function failureKind(code: string | undefined): FailureKind {
+  if (code !== undefined && UNREACHABLE.has(code)) return 'unreachable';
+  if (code !== undefined && TIMED_OUT.has(code)) return 'timeout';
+  return 'broken';
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The registry behind the gate down, restarting, answering garbage or hung
  * (issue 8 item 3): every request gets an OCI error with a status that says
- * which (upstream.ts `upstreamFailure`: 503 unreachable, 504 no answer in
+ * which (http/respond.ts `upstreamFailure`: 503 unreachable, 504 no answer in
  * time, 502 broke off), the gate stays up and takes the registry back with no
  * restart, and no socket to the registry outlives its request.
  *

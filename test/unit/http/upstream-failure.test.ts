@@ -5,8 +5,7 @@
  */
 import { errors } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { catalogFailure } from '../../../src/proxy/catalog.js';
-import { upstreamFailure } from '../../../src/proxy/upstream.js';
+import { catalogFailure, upstreamFailure } from '../../../src/http/respond.js';
 import { GateError } from '../../../src/errors.js';
 
 const coded = (message: string, code: string, cause?: unknown) => Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { code });
