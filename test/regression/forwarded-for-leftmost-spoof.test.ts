@@ -153,6 +153,8 @@ describe('from a peer that is not a trusted proxy (loopback, with trustedProxies
   });
 });
 
+// Skip reason: a real peer other than loopback needs a non-loopback IPv4 address on this host; where there is none,
+// the suite's name says so, and the narrowed-trustedProxies suites above cover the same rule from loopback.
 describe.skipIf(OWN_ADDRESS === undefined)(`a balancer on another address (this host's ${OWN_ADDRESS ?? 'none: no non-loopback IPv4 address'})`, () => {
   let gate: GateUnderTest;
   beforeAll(async () => {

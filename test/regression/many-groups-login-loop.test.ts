@@ -151,6 +151,8 @@ describe('a user in 200 groups signs in with Chromium', () => {
 
 const NO_TMPFS = tmpfsProblem();
 
+// Skip reason: mounting a tmpfs needs root (CAP_SYS_ADMIN); where `mount` fails, the suite's name carries the
+// mount error. CI runs as root and mounts.
 describe.skipIf(NO_TMPFS !== null)(`a login that cannot be stored (dataDir on a full 1 MiB tmpfs)${NO_TMPFS === null ? '' : ` [skipped: ${NO_TMPFS}]`}`, () => {
   let dir: string;
   let mnt: string;

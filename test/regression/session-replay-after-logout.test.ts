@@ -158,6 +158,8 @@ describe('a session cookie saved before logout', () => {
 
 const NO_TMPFS = tmpfsProblem();
 
+// Skip reason: mounting a tmpfs needs root (CAP_SYS_ADMIN); where `mount` fails, the suite's name carries the
+// mount error. CI runs as root and mounts.
 describe.skipIf(NO_TMPFS !== null)(`a logout that cannot be recorded (dataDir on a full 1 MiB tmpfs)${NO_TMPFS === null ? '' : ` [skipped: ${NO_TMPFS}]`}`, () => {
   let faultDir: string;
   let mnt: string;
